@@ -244,6 +244,15 @@ type SelectOption struct {
 	NestedOptions []SelectOption `json:"nestedOptions"`
 }
 
+// MarshalJSON writes leaves with "nestedOptions": [] as Dixa does, never null.
+func (o SelectOption) MarshalJSON() ([]byte, error) {
+	type plain SelectOption
+	if o.NestedOptions == nil {
+		o.NestedOptions = []SelectOption{}
+	}
+	return json.Marshal(plain(o))
+}
+
 // Conversation kinds (`_type`) known at the time of writing. Others are kept
 // as they come.
 const (
@@ -389,6 +398,7 @@ type BulkError struct {
 	Message string `json:"message"`
 }
 
+// Error describes the failure with its kind and, when known, the item's id.
 func (e *BulkError) Error() string {
 	if e.ID != "" {
 		return e.Type + " (" + e.ID + "): " + e.Message
