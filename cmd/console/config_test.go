@@ -1,0 +1,86 @@
+package main
+
+import (
+	"errors"
+	"io"
+	"strings"
+	"testing"
+)
+
+// realUpstream is a valid header-mode configuration against a real Dixa;
+// the tests change one thing at a time.
+func realUpstream(kv ...string) map[string]string {
+	env := map[string]string{
+		"DIXA_API_URL":      "https://dev.dixa.io",
+		"DIXA_API_KEY":      "k",
+		"AUTH_MODE":         "header",
+		"AUTH_PROXY_SECRET": "0123456789abcdef0123",
+		"SESSION_KEYS":      strings.Repeat("ab", 32),
+		"LISTEN_ADDR":       "127.0.0.1:8080",
+	}
+	for i := 0; i+1 < len(kv); i += 2 {
+		env[kv[i]] = kv[i+1]
+	}
+	return env
+}
+
+func parse(env map[string]string) error {
+	_, err := parseConfig(nil, func(k string) string { return env[k] }, io.Discard)
+	return err
+}
+
+// Checklist 3: header mode refuses to start when plain headers could come
+// from anyone (a non-loopback listen address without a signed assertion),
+// or with neither a secret nor a verifier.
+func TestHeaderModeStartupRefusals(t *testing.T) {
+	jwt := []string{"AUTH_PROXY_SECRET", "", "AUTH_JWT_HEADER", "X-Pomerium-Jwt-Assertion", "AUTH_JWKS_URL", "https://auth.example.com/.well-known/pomerium/jwks.json", "AUTH_JWT_ISSUER", "authenticate.example.com", "AUTH_JWT_AUDIENCE", "console.example.com"}
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		want string // "" = accepted
+	}{
+		{"secret on loopback", realUpstream(), ""},
+		{"secret on ::1", realUpstream("LISTEN_ADDR", "[::1]:8080"), ""},
+		{"secret on localhost", realUpstream("LISTEN_ADDR", "localhost:8080"), ""},
+		{"secret on all interfaces", realUpstream("LISTEN_ADDR", "0.0.0.0:8080"), "LISTEN_ADDR"},
+		{"secret on no host", realUpstream("LISTEN_ADDR", ":8080"), "LISTEN_ADDR"},
+		{"secret on a LAN address", realUpstream("LISTEN_ADDR", "10.0.0.5:8080"), "LISTEN_ADDR"},
+		{"assertion on all interfaces", realUpstream(append(jwt, "LISTEN_ADDR", "0.0.0.0:8080")...), ""},
+		{"assertion with http JWKS", realUpstream(append(jwt, "AUTH_JWKS_URL", "http://auth.example.com/jwks")...), "AUTH_JWKS_URL"},
+		{"assertion without audience", realUpstream(append(jwt, "AUTH_JWT_AUDIENCE", "")...), "AUTH_JWT_HEADER"},
+		{"neither secret nor verifier", realUpstream("AUTH_PROXY_SECRET", ""), "AUTH_PROXY_SECRET"},
+		{"short secret", realUpstream("AUTH_PROXY_SECRET", "short"), "AUTH_PROXY_SECRET"},
+		{"no trusted proxies", realUpstream("AUTH_TRUSTED_PROXIES", " , "), "AUTH_TRUSTED_PROXIES"},
+		{"bad trusted proxy", realUpstream("AUTH_TRUSTED_PROXIES", "10.0.0.0/33"), "AUTH_TRUSTED_PROXIES"},
+		{"no session keys", realUpstream("SESSION_KEYS", ""), "SESSION_KEYS"},
+		{"oidc without issuer", realUpstream("AUTH_MODE", "oidc", "OIDC_CLIENT_ID", "c", "OIDC_REDIRECT_URL", "https://c.example.com/auth/callback"), "OIDC_ISSUER"},
+		{"oidc", realUpstream("AUTH_MODE", "oidc", "OIDC_ISSUER", "https://idp.example.com", "OIDC_CLIENT_ID", "c", "OIDC_REDIRECT_URL", "https://c.example.com/auth/callback", "LISTEN_ADDR", "0.0.0.0:8080"), ""},
+		{"bad role groups", realUpstream("ROLE_GROUPS", "admin=x"), "ROLE_GROUPS"},
+		{"bad samesite", realUpstream("COOKIE_SAMESITE", "off"), "COOKIE_SAMESITE"},
+		{"frame ancestors injection", realUpstream("FRAME_ANCESTORS", "'self'; script-src *"), "FRAME_ANCESTORS"},
+		{"bad trusted origin", realUpstream("TRUSTED_ORIGINS", "portal.example.com"), "TRUSTED_ORIGINS"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := parse(tc.env)
+			if tc.want == "" {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				return
+			}
+			if !errors.Is(err, errUsage) || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("got %v, want a usage error naming %s", err, tc.want)
+			}
+			// The same through run(): exit code 2, and no secret echoed.
+			err = run(t.Context(), nil, func(k string) string { return tc.env[k] }, io.Discard, io.Discard)
+			if !errors.Is(err, errUsage) {
+				t.Errorf("run: %v, want a usage error (exit code 2)", err)
+			}
+			for _, secret := range []string{tc.env["AUTH_PROXY_SECRET"], tc.env["SESSION_KEYS"]} {
+				if len(secret) >= 16 && strings.Contains(err.Error(), secret) {
+					t.Errorf("the error echoes a secret: %q", err)
+				}
+			}
+		})
+	}
+}

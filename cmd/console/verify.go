@@ -1,0 +1,70 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/example/dixa-console/web/store"
+)
+
+// headList collects repeated -head flags.
+type headList []store.Head
+
+func (h *headList) String() string { return fmt.Sprint(*h) }
+
+func (h *headList) Set(s string) error {
+	v, err := store.ParseHead(s)
+	if err != nil {
+		return err
+	}
+	*h = append(*h, v)
+	return nil
+}
+
+// verify checks the audit log's hash chain in the database that
+// DATA_DIR / DATABASE_URL (or -data-dir / -database-url) name:
+//
+//	console verify [-head seq:hash]...
+//
+// Each -head is a head printed by an earlier run (kept outside the
+// database); it must still be in the chain, which also catches entries cut
+// off the end. It prints the current head to keep for the next run, and
+// fails (exit 1) on any changed, deleted, inserted or reordered entry.
+func verify(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dataDir := getenv("DATA_DIR")
+	if dataDir == "" {
+		dataDir = "./data"
+	}
+	fs.StringVar(&dataDir, "data-dir", dataDir, "directory of the embedded SQLite database (DATA_DIR)")
+	dbURL := fs.String("database-url", getenv("DATABASE_URL"), "postgres:// URL (DATABASE_URL)")
+	var heads headList
+	fs.Var(&heads, "head", "a head `seq:hash` recorded earlier that must still be in the chain (repeatable)")
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if *dbURL != "" && !strings.HasPrefix(*dbURL, "postgres://") && !strings.HasPrefix(*dbURL, "postgresql://") {
+		return fmt.Errorf("%w: DATABASE_URL: want a postgres:// URL", errUsage)
+	}
+	db, err := store.Open(ctx, dataDir, *dbURL)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	res, err := db.Verify(ctx, heads...)
+	if err != nil {
+		return err
+	}
+	if !res.OK() {
+		for _, p := range res.Problems {
+			fmt.Fprintln(stderr, "audit log:", p)
+		}
+		return fmt.Errorf("audit log verification FAILED: %d problem(s) in %d entries", len(res.Problems), res.Entries)
+	}
+	fmt.Fprintf(stdout, "audit log OK: %d entries; head %s\n", res.Entries, res.Head)
+	return nil
+}

@@ -1,0 +1,144 @@
+package bulk
+
+import (
+	"context"
+	"encoding/csv"
+	"io"
+	"strconv"
+)
+
+// EscapeCell defuses spreadsheet formula injection: a cell that starts
+// with =, +, -, @, a tab or a carriage return is prefixed with a single
+// quote, so that Excel, LibreOffice and Google Sheets show it as text
+// instead of evaluating it (OWASP "CSV injection"). Customers write their
+// own names, so every exported cell goes through it.
+func EscapeCell(s string) string {
+	if s == "" {
+		return s
+	}
+	switch s[0] {
+	case '=', '+', '-', '@', '\t', '\r':
+		return "'" + s
+	}
+	return s
+}
+
+// Writer writes CSV with every cell escaped (EscapeCell).
+type Writer struct {
+	w   *csv.Writer
+	buf []string
+}
+
+// NewWriter returns a Writer on w: comma-separated, LF line ends
+// (encoding/csv in CRLF mode would drop a lone CR inside a cell).
+func NewWriter(w io.Writer) *Writer {
+	return &Writer{w: csv.NewWriter(w)}
+}
+
+// Write writes one record.
+func (w *Writer) Write(cells ...string) error {
+	w.buf = w.buf[:0]
+	for _, c := range cells {
+		w.buf = append(w.buf, EscapeCell(c))
+	}
+	return w.w.Write(w.buf)
+}
+
+// Flush writes buffered data to the underlying writer.
+func (w *Writer) Flush() error {
+	w.w.Flush()
+	return w.w.Error()
+}
+
+// ResultOutcome is a row's outcome as reported in results.csv: a row with
+// a problem is skipped, a row never sent of a cancelled job is skipped, a
+// row still waiting is pending.
+func ResultOutcome(j Job, r Row) (outcome, msg string) {
+	switch {
+	case r.Problem != "":
+		return OutcomeSkipped, r.Problem
+	case r.Outcome != OutcomePending:
+		return r.Outcome, r.Error
+	case j.State == StateCancelled:
+		return OutcomeSkipped, "The job was cancelled before this row was sent."
+	case j.State == StateFailed:
+		return OutcomeSkipped, "The job stopped before this row was sent."
+	}
+	return "pending", ""
+}
+
+// WriteResults writes results.csv: row, outcome, id, error, in the order
+// of the input file, reading the rows from the store page by page.
+func WriteResults(ctx context.Context, st Store, j Job, w io.Writer) error {
+	cw := NewWriter(w)
+	if err := cw.Write("row", "outcome", "id", "error"); err != nil {
+		return err
+	}
+	return eachRow(ctx, st, j.ID, RowsAll, func(r Row) error {
+		outcome, msg := ResultOutcome(j, r)
+		return cw.Write(strconv.Itoa(r.Num), outcome, r.DixaID, msg)
+	}, cw)
+}
+
+// WriteProblems writes problems.csv: row, kind, problem, for every row the
+// dry run found a problem with.
+func WriteProblems(ctx context.Context, st Store, j Job, w io.Writer) error {
+	cw := NewWriter(w)
+	if err := cw.Write("row", "kind", "problem"); err != nil {
+		return err
+	}
+	return eachRow(ctx, st, j.ID, RowsProblems, func(r Row) error {
+		return cw.Write(strconv.Itoa(r.Num), r.Kind, r.Problem)
+	}, cw)
+}
+
+func eachRow(ctx context.Context, st Store, jobID string, filter int, fn func(Row) error, cw *Writer) error {
+	after := 0
+	for {
+		rows, err := st.Rows(ctx, jobID, RowQuery{Filter: filter, After: after, Limit: storeChunk})
+		if err != nil {
+			return err
+		}
+		if len(rows) == 0 {
+			return cw.Flush()
+		}
+		for _, r := range rows {
+			after = r.Num
+			if err := fn(r); err != nil {
+				return err
+			}
+		}
+		if err := cw.Flush(); err != nil {
+			return err
+		}
+	}
+}
+
+// FirstProblems returns up to n problem rows per kind, for the dry-run
+// page, looking at no more than the first 5,000 problem rows.
+func FirstProblems(ctx context.Context, st Store, jobID string, n int) (map[string][]Row, error) {
+	out := map[string][]Row{}
+	after := 0
+	for chunk := 0; chunk < 5; chunk++ { // bounded: the CSV has them all
+		rows, err := st.Rows(ctx, jobID, RowQuery{Filter: RowsProblems, After: after, Limit: storeChunk})
+		if err != nil || len(rows) == 0 {
+			return out, err
+		}
+		full := true
+		for _, r := range rows {
+			after = r.Num
+			if len(out[r.Kind]) < n {
+				out[r.Kind] = append(out[r.Kind], r)
+			}
+		}
+		for _, v := range out {
+			if len(v) < n {
+				full = false
+			}
+		}
+		if full && len(out) >= len(KindLabels) {
+			return out, nil
+		}
+	}
+	return out, nil
+}

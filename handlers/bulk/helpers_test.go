@@ -1,0 +1,167 @@
+package bulk
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/example/dixa-console/apiclient"
+	"github.com/example/dixa-console/apiclient/dixasim"
+)
+
+const testKey = "bulk-test-key"
+
+// simEnv is a simulator behind an HTTP server, and a client for it.
+type simEnv struct {
+	sim *dixasim.Sim
+	api *apiclient.Client
+	srv *httptest.Server
+}
+
+type envOpts struct {
+	users      int           // sim users (-1 none)
+	simRPS     float64       // sim's own rate limit (0 off)
+	clientRPS  float64       // console's limiter (0: 1000)
+	burst      int           // 0: 4
+	timeout    time.Duration // client per-request timeout
+	wrap       func(http.Handler) http.Handler
+	clientOpts []apiclient.Option
+}
+
+func newSimEnv(t testing.TB, o envOpts) *simEnv {
+	t.Helper()
+	if o.users == 0 {
+		o.users = -1
+	}
+	sim := dixasim.New(dixasim.Options{APIKey: testKey, Users: o.users, RateLimit: o.simRPS, Burst: o.burst})
+	var h http.Handler = sim
+	if o.wrap != nil {
+		h = o.wrap(sim)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	rps, burst := o.clientRPS, o.burst
+	if rps == 0 {
+		rps, burst = 1000, 50
+	}
+	if burst == 0 {
+		burst = 4
+	}
+	if o.timeout == 0 {
+		o.timeout = 5 * time.Second
+	}
+	opts := append([]apiclient.Option{apiclient.WithAPIKey(testKey), apiclient.WithLimiter(apiclient.NewLimiter(rps, burst)),
+		apiclient.WithTimeout(o.timeout), apiclient.WithBreaker(1000, time.Millisecond)}, o.clientOpts...)
+	api, err := apiclient.New(srv.URL, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &simEnv{sim: sim, api: api, srv: srv}
+}
+
+// csvRows builds a create file of n customers with unique emails, phones
+// and external ids (prefix keeps files of one test apart).
+func csvRows(prefix string, n int) string {
+	var b strings.Builder
+	b.WriteString("email,phoneNumber,firstName,lastName,externalId\n")
+	for i := range n {
+		fmt.Fprintf(&b, "%s%d@example.com,+4531%06d,First%d,Last%d,%s-%d\n", prefix, i, i, i, i, prefix, i)
+	}
+	return b.String()
+}
+
+// prepare runs the upload step on a file.
+func prepare(t testing.TB, st Store, mode, file string, batch int) Job {
+	t.Helper()
+	j, err := Prepare(t.Context(), st, Upload{File: strings.NewReader(file), FileName: "t.csv", Mode: mode,
+		BatchSize: batch, Region: "DK", Limit: 20 << 20, CreatedBy: "lead@example.com", CreatedByName: "Lead"})
+	if err != nil {
+		t.Fatalf("Prepare: %v", err)
+	}
+	return j
+}
+
+// runUntil runs a runner until the job reaches one of the states (or the
+// timeout), then stops it.
+func runUntil(t testing.TB, rn *Runner, st Store, id string, timeout time.Duration, states ...string) Job {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { rn.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		j, err := st.Job(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range states {
+			if j.State == s {
+				return j
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	j, _ := st.Job(context.Background(), id)
+	t.Fatalf("job still %s after %s (ok %d failed %d of %d)", j.State, timeout, j.OK, j.Failed, j.Eligible())
+	return j
+}
+
+func start(t testing.TB, st Store, id string) {
+	t.Helper()
+	if _, err := st.SetState(t.Context(), id, []string{StateReady, StatePaused}, StateRunning); err != nil {
+		t.Fatalf("start: %v", err)
+	}
+}
+
+func fastRunner(st Store, api API) *Runner {
+	rn := NewRunner(st, api, nil)
+	rn.Poll = 20 * time.Millisecond
+	rn.Backoff = 50 * time.Millisecond
+	rn.Settle = 150 * time.Millisecond
+	return rn
+}
+
+// emailCounts counts the simulator's customers per email with prefix.
+func emailCounts(sim *dixasim.Sim, prefix string) map[string]int {
+	c := map[string]int{}
+	sim.AnyUserID(func(u apiclient.EndUser) bool {
+		if strings.HasPrefix(u.Email, prefix) {
+			c[u.Email]++
+		}
+		return false
+	})
+	return c
+}
+
+// checkExactlyOnce fails unless each of the n rows' customers exists once.
+func checkExactlyOnce(t testing.TB, sim *dixasim.Sim, prefix string, n int) (dups, lost int) {
+	t.Helper()
+	c := emailCounts(sim, prefix)
+	for i := range n {
+		switch k := c[fmt.Sprintf("%s%d@example.com", prefix, i)]; {
+		case k == 0:
+			lost++
+		case k > 1:
+			dups += k - 1
+		}
+	}
+	if dups != 0 || lost != 0 {
+		t.Errorf("duplicates %d, lost %d; want 0, 0", dups, lost)
+	}
+	return dups, lost
+}
+
+// allRows returns every row of a job.
+func allRows(t testing.TB, st Store, id string) []Row {
+	t.Helper()
+	rows, err := st.Rows(t.Context(), id, RowQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows
+}

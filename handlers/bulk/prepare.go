@@ -1,0 +1,184 @@
+package bulk
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/example/dixa-console/apiclient"
+)
+
+// Defaults of an import.
+const (
+	DefaultBatchSize = 100
+	MaxBatchSize     = 500
+	// DefaultLookupThreshold: up to this many identifiers are checked one
+	// request each; above it the dry run reads the whole customer list
+	// instead (100 customers per request), which is cheaper for big files.
+	DefaultLookupThreshold = 300
+	// storeChunk is how many rows are written to the store at once.
+	storeChunk = 1000
+)
+
+// Upload is an uploaded file and what to do with it.
+type Upload struct {
+	File      io.Reader
+	FileName  string
+	FileBytes int64
+	Limit     int64 // maximum file size in bytes
+	Mode      string
+	BatchSize int
+	Region    string
+	// Definitions returns the custom attribute definitions; called (one
+	// upstream request) only when the header has attr.* columns.
+	Definitions func(ctx context.Context) ([]apiclient.CustomAttributeDefinition, error)
+	// LookupThreshold: see DefaultLookupThreshold (0: the default).
+	LookupThreshold int
+	CreatedBy       string
+	CreatedByName   string
+	Now             time.Time
+}
+
+// Prepare reads and validates an uploaded file (the dry run's local part)
+// and stores it as a new job with every row and its problem, if any. Nothing
+// is sent to Dixa except the one request for the attribute definitions. The
+// job is left in StateChecking when rows must be looked up in Dixa (create:
+// customers that already exist; update by email or externalId: which
+// customer each row is), else in StateReady. A file that cannot be imported
+// at all is a *FileError and no job is kept.
+func Prepare(ctx context.Context, st Store, u Upload) (Job, error) {
+	rd, err := NewReader(u.File, u.Limit)
+	if err != nil {
+		return Job{}, err
+	}
+	var defs []apiclient.CustomAttributeDefinition
+	if NeedsAttributeDefinitions(rd.Header()) && u.Definitions != nil {
+		if defs, err = u.Definitions(ctx); err != nil {
+			return Job{}, fmt.Errorf("custom attribute definitions: %w", err)
+		}
+	}
+	m, err := MapHeader(rd.Header(), defs)
+	if err != nil {
+		return Job{}, err
+	}
+	v, err := NewValidator(u.Mode, u.Region, m)
+	if err != nil {
+		return Job{}, err
+	}
+	if u.Now.IsZero() {
+		u.Now = time.Now()
+	}
+	bs := u.BatchSize
+	if bs <= 0 {
+		bs = DefaultBatchSize
+	}
+	j := Job{
+		ID: uuid.NewString(), Mode: u.Mode, MatchBy: v.MatchBy, FileName: u.FileName, FileBytes: u.FileBytes,
+		CreatedBy: u.CreatedBy, CreatedByName: u.CreatedByName, CreatedAt: u.Now, UpdatedAt: u.Now,
+		State: StateChecking, Unknown: m.Unknown, Ignored: m.Ignored, Separator: string(rd.Comma()),
+		BatchSize: min(bs, MaxBatchSize), Problems: map[string]int{},
+	}
+	for _, c := range m.Columns {
+		if c.Field == FieldID && u.Mode == ModeCreate {
+			continue
+		}
+		j.Columns = append(j.Columns, c.Name())
+	}
+	if err := st.CreateJob(ctx, j); err != nil {
+		return Job{}, err
+	}
+	fail := func(err error) (Job, error) {
+		st.DeleteJob(context.WithoutCancel(ctx), j.ID)
+		return Job{}, err
+	}
+
+	buf := make([]Row, 0, storeChunk)
+	flush := func() error {
+		if len(buf) == 0 {
+			return nil
+		}
+		err := st.AddRows(ctx, j.ID, buf)
+		buf = buf[:0]
+		return err
+	}
+	for {
+		rec, err := rd.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return fail(err)
+		}
+		if allEmpty(rec) {
+			continue // a blank line of separators: not a row
+		}
+		row := v.Row(rd.Row(), rec)
+		j.Total++
+		if row.Problem != "" {
+			j.Invalid++
+			j.Problems[row.Kind]++
+		} else if len(row.Item.Attrs) > 0 {
+			j.AttrRows++
+		}
+		buf = append(buf, row)
+		if len(buf) == storeChunk {
+			if err := flush(); err != nil {
+				return fail(err)
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		return fail(err)
+	}
+	if j.Total == 0 {
+		return fail(fileErrorf("The file has a header but no rows."))
+	}
+
+	// Plan the check against Dixa.
+	keys := 0
+	switch {
+	case u.Mode == ModeCreate:
+		keys = len(v.emails) + len(v.phones) + len(v.extIDs)
+	case v.MatchBy == MatchEmail:
+		keys = len(v.emails)
+	case v.MatchBy == MatchExternalID:
+		keys = len(v.extIDs)
+	}
+	threshold := u.LookupThreshold
+	if threshold <= 0 {
+		threshold = DefaultLookupThreshold
+	}
+	state := StateReady
+	switch {
+	case keys == 0 || j.Eligible() == 0:
+	case keys <= threshold:
+		j.CheckMethod, j.CheckCost, state = CheckLookups, keys, StateChecking
+	default:
+		j.CheckMethod, j.CheckCost, state = CheckScan, 0, StateChecking
+	}
+	if err := st.SaveJob(ctx, j); err != nil {
+		return fail(err)
+	}
+	if state != StateChecking {
+		if j, err = st.SetState(ctx, j.ID, []string{StateChecking}, state); err != nil {
+			return fail(err)
+		}
+		return j, nil
+	}
+	return st.Job(ctx, j.ID)
+}
+
+func allEmpty(rec []string) bool {
+	for _, c := range rec {
+		for i := 0; i < len(c); i++ {
+			if c[i] != ' ' && c[i] != '\t' {
+				return false
+			}
+		}
+	}
+	return true
+}

@@ -1,0 +1,445 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/a-h/templ"
+
+	"github.com/example/dixa-console/apiclient"
+	"github.com/example/dixa-console/handlers/bulk"
+	"github.com/example/dixa-console/views"
+	"github.com/example/dixa-console/web/reqctx"
+	"github.com/example/dixa-console/web/respond"
+)
+
+// Waker is told when a job was started (the import runner).
+type Waker interface{ Wake() }
+
+// Imports serves CSV bulk imports (leads only): upload and dry run, start,
+// pause, cancel, progress and per-row results. The work itself is done by
+// a bulk.Runner in the background.
+type Imports struct {
+	Store bulk.Store
+	// Defs reads attr.<identifier> columns (definitions.go's interface):
+	// one request per upload that has such columns.
+	Defs   DefinitionLister
+	Runner Waker
+	Audit  AuditLogger
+	// PhoneRegion reads phone numbers typed without a country code.
+	PhoneRegion string
+	// MaxBytes is the largest file accepted (default 20 MB).
+	MaxBytes int64
+	// RPS is the upstream budget, for time estimates (default 10).
+	RPS float64
+}
+
+// DefaultImportMaxBytes is the default file size limit.
+const DefaultImportMaxBytes = 20 << 20
+
+func (h *Imports) maxBytes() int64 {
+	if h.MaxBytes > 0 {
+		return h.MaxBytes
+	}
+	return DefaultImportMaxBytes
+}
+
+func (h *Imports) rps() float64 {
+	if h.RPS > 0 {
+		return h.RPS
+	}
+	return 10
+}
+
+// Index serves GET /imports: the upload form and the recent jobs.
+func (h *Imports) Index(w http.ResponseWriter, r *http.Request) {
+	h.index(w, r, http.StatusOK, views.ImportForm{Mode: bulk.ModeCreate, BatchSize: strconv.Itoa(bulk.DefaultBatchSize)})
+}
+
+func (h *Imports) index(w http.ResponseWriter, r *http.Request, status int, f views.ImportForm) {
+	jobs, err := h.Store.Jobs(r.Context(), 50)
+	if err != nil {
+		respond.Error(w, r, err)
+		return
+	}
+	f.MaxSize = strings.TrimSpace(humanSize(h.maxBytes()))
+	v := views.ImportsPage{Form: f}
+	for _, j := range jobs {
+		v.Jobs = append(v.Jobs, views.ImportJobRow{ID: j.ID, FileName: j.FileName, Mode: j.Mode, State: j.State,
+			CreatedBy: j.CreatedByName, Created: j.CreatedAt, Total: j.Total, OK: j.OK, Failed: j.Failed, Invalid: j.Invalid})
+	}
+	respond.Page(w, r, status, "Imports", views.ImportsIndex(v), respond.Section("imports"))
+}
+
+// Upload serves POST /imports (multipart: file, mode, batchSize): it reads
+// and validates the file (the dry run; nothing is written to Dixa), stores
+// it as a job and redirects to the job page. A file that cannot be
+// imported re-renders the form with the reason (422, or 413 when too big).
+func (h *Imports) Upload(w http.ResponseWriter, r *http.Request) {
+	form := views.ImportForm{Mode: bulk.ModeCreate, BatchSize: strconv.Itoa(bulk.DefaultBatchSize)}
+	refuse := func(status int, msg string) {
+		form.Error = msg
+		h.index(w, r, status, form)
+	}
+	// Small parts in memory, the file spooled to a temporary file: memory
+	// stays flat whatever the file size.
+	if err := r.ParseMultipartForm(1 << 20); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			refuse(http.StatusRequestEntityTooLarge, "The file is larger than the "+humanSize(h.maxBytes())+" limit. Split it into smaller files and import them one after another.")
+			return
+		}
+		refuse(http.StatusUnprocessableEntity, "Choose a CSV file to upload.")
+		return
+	}
+	defer r.MultipartForm.RemoveAll()
+	form.Mode = r.PostFormValue("mode")
+	if bs := strings.TrimSpace(r.PostFormValue("batchSize")); bs != "" {
+		form.BatchSize = bs
+	}
+	if form.Mode != bulk.ModeCreate && form.Mode != bulk.ModeUpdate {
+		refuse(http.StatusUnprocessableEntity, "Choose whether the file creates or updates customers.")
+		return
+	}
+	batch, err := strconv.Atoi(form.BatchSize)
+	if err != nil || batch < 1 || batch > bulk.MaxBatchSize {
+		refuse(http.StatusUnprocessableEntity, fmt.Sprintf("Rows per request must be a whole number from 1 to %d.", bulk.MaxBatchSize))
+		return
+	}
+	file, hdr, err := r.FormFile("file")
+	if err != nil {
+		refuse(http.StatusUnprocessableEntity, "Choose a CSV file to upload.")
+		return
+	}
+	defer file.Close()
+
+	id, _ := reqctx.IdentityFrom(r.Context())
+	j, err := bulk.Prepare(r.Context(), h.Store, bulk.Upload{
+		File: file, FileName: cleanFileName(hdr.Filename), FileBytes: hdr.Size, Limit: h.maxBytes(),
+		Mode: form.Mode, BatchSize: batch, Region: h.PhoneRegion,
+		Definitions: func(ctx context.Context) ([]apiclient.CustomAttributeDefinition, error) {
+			return h.Defs.ListCustomAttributeDefinitions(ctx)
+		},
+		CreatedBy: id.ID, CreatedByName: id.Name,
+	})
+	var fe *bulk.FileError
+	switch {
+	case errors.As(err, &fe):
+		status := http.StatusUnprocessableEntity
+		if errors.Is(err, bulk.ErrTooLarge) {
+			status = http.StatusRequestEntityTooLarge
+		}
+		refuse(status, fe.Msg)
+		return
+	case err != nil:
+		respond.Error(w, r, err)
+		return
+	}
+	Record(r.Context(), h.Audit, "import.uploaded", "job", j.ID, "", map[string]string{
+		"mode": j.Mode, "rows": strconv.Itoa(j.Total), "invalid": strconv.Itoa(j.Invalid), "columns": strings.Join(j.Columns, ","),
+	})
+	if j.State == bulk.StateChecking {
+		h.wake()
+	}
+	respond.Redirect(w, r, "/imports/"+j.ID)
+}
+
+func (h *Imports) wake() {
+	if h.Runner != nil {
+		h.Runner.Wake()
+	}
+}
+
+// job loads the job named in the path; a malformed id is a 404 without
+// touching the store.
+func (h *Imports) job(r *http.Request) (bulk.Job, error) {
+	jid := r.PathValue("jid")
+	if !isUUID(jid) {
+		return bulk.Job{}, respond.NotFound("There is no import with that ID.")
+	}
+	j, err := h.Store.Job(r.Context(), strings.ToLower(jid))
+	if errors.Is(err, bulk.ErrNotFound) {
+		return j, respond.NotFound("There is no import with that ID.")
+	}
+	return j, err
+}
+
+// Show serves GET /imports/{jid}: the dry run, progress and results. For
+// htmx (the page polls itself every second while the job moves) it answers
+// with the fragment only.
+func (h *Imports) Show(w http.ResponseWriter, r *http.Request) {
+	j, err := h.job(r)
+	if err != nil {
+		respond.Error(w, r, err)
+		return
+	}
+	v, err := h.view(r.Context(), j)
+	if err != nil {
+		respond.Error(w, r, err)
+		return
+	}
+	respond.Page(w, r, http.StatusOK, "Import "+j.FileName, h.content(r, v), respond.Section("imports"))
+}
+
+func (h *Imports) content(r *http.Request, v views.ImportJob) templ.Component {
+	if respond.IsFragment(r) {
+		return views.ImportJobFragment(v)
+	}
+	return views.ImportJobPage(v)
+}
+
+func (h *Imports) view(ctx context.Context, j bulk.Job) (views.ImportJob, error) {
+	v := views.ImportJob{
+		ID: j.ID, FileName: j.FileName, Mode: j.Mode, State: j.State, CreatedBy: j.CreatedByName, Created: j.CreatedAt,
+		Columns: j.Columns, Unknown: j.Unknown, Ignored: j.Ignored, Separator: j.Separator,
+		Total: j.Total, Invalid: j.Invalid, Eligible: j.Eligible(), OK: j.OK, Failed: j.Failed, Remaining: j.Remaining(),
+		AttrRows: j.AttrRows, BatchSize: j.BatchSize, Error: j.Error,
+		Poll:       bulk.Active(j.State),
+		CanStart:   j.State == bulk.StateReady && j.Eligible() > 0,
+		CanResume:  j.State == bulk.StatePaused || (j.State == bulk.StateFailed && j.Remaining() > 0 && !j.StartedAt.IsZero()),
+		CanPause:   j.State == bulk.StateRunning,
+		CanCancel:  !bulk.Finished(j.State),
+		HasResults: j.State != bulk.StateChecking && j.State != bulk.StateReady,
+	}
+	if e := j.Eligible(); e > 0 {
+		v.Percent = (j.OK + j.Failed) * 100 / e
+	} else if bulk.Finished(j.State) {
+		v.Percent = 100
+	}
+	switch j.MatchBy {
+	case bulk.MatchID:
+		v.MatchText = "Rows are matched to customers by the id column (the Dixa id); no lookup is needed."
+	case bulk.MatchEmail:
+		v.MatchText = "There is no id column, so rows are matched to customers by the email column: each email is looked up in Dixa first (the email itself is not changed). A row whose email matches no customer, or several, is skipped."
+	case bulk.MatchExternalID:
+		v.MatchText = "There is no id or email column, so rows are matched to customers by the externalId column: each external ID is looked up in Dixa first (it is not changed). A row whose external ID matches no customer, or several, is skipped."
+	}
+	rate := h.rps()
+	switch j.CheckMethod {
+	case bulk.CheckLookups:
+		what := "customers that already exist with the same email, phone number or external ID"
+		if j.Mode == bulk.ModeUpdate {
+			what = "the customer of each row"
+		}
+		v.CheckText = fmt.Sprintf("Checked against Dixa for %s: %d lookups, one request each (about %s at %g requests a second, in the low-priority lane so that agents go first).",
+			what, j.CheckCost, duration(float64(j.CheckCost)/rate), rate)
+		if j.State == bulk.StateChecking {
+			v.CheckText = fmt.Sprintf("Checking against Dixa for %s: %d of %d lookups done, one request each (about %s left at %g requests a second; agents go first).",
+				what, j.CheckDone, j.CheckCost, duration(float64(j.CheckCost-j.CheckDone)/rate), rate)
+			if j.CheckCost > 0 {
+				v.CheckPercent = j.CheckDone * 100 / j.CheckCost
+			}
+		}
+	case bulk.CheckScan:
+		v.CheckText = fmt.Sprintf("The file has too many identifiers to look up one by one, so the whole customer list was read from Dixa instead: %d requests of 100 customers.", j.CheckDone)
+		if j.State == bulk.StateChecking {
+			v.CheckText = fmt.Sprintf("The file has too many identifiers to look up one by one, so the console is reading the whole customer list from Dixa, 100 customers per request: %d requests so far (about %s per 10,000 customers; agents go first).", j.CheckDone, duration(100/rate))
+			v.CheckPercent = 50
+		}
+	}
+	reqs := int(math.Ceil(float64(j.Remaining())/float64(max(j.BatchSize, 1)))) + j.AttrRows
+	v.RunCost = fmt.Sprintf("Sending the remaining %d rows takes about %d requests to Dixa (%d rows per request, plus one per row with custom attributes): about %s at %g requests a second if no agent needs them.",
+		j.Remaining(), reqs, j.BatchSize, duration(float64(reqs)/rate), rate)
+	if j.State == bulk.StateRunning && j.Remaining() > 0 {
+		v.ETA = "about " + duration(h.eta(j, float64(reqs)/rate)) + " left"
+	}
+	if j.Invalid > 0 {
+		first, err := bulk.FirstProblems(ctx, h.Store, j.ID, 5)
+		if err != nil {
+			return v, err
+		}
+		for _, kind := range problemOrder {
+			if j.Problems[kind] == 0 {
+				continue
+			}
+			g := views.ProblemGroup{Kind: kind, Label: bulk.KindLabels[kind], Count: j.Problems[kind]}
+			for _, row := range first[kind] {
+				g.Rows = append(g.Rows, views.ProblemRow{Num: row.Num, Problem: row.Problem})
+			}
+			v.Groups = append(v.Groups, g)
+		}
+	}
+	return v, nil
+}
+
+var problemOrder = []string{bulk.KindExists, bulk.KindNotFound, bulk.KindAmbiguous, bulk.KindDuplicate, bulk.KindEmail,
+	bulk.KindPhone, bulk.KindID, bulk.KindShape, bulk.KindLength, bulk.KindURL, bulk.KindAttribute, bulk.KindEmpty}
+
+// eta is the time left: measured throughput once the job has run a few
+// seconds, else the rate limit's floor.
+func (h *Imports) eta(j bulk.Job, floor float64) float64 {
+	elapsed := time.Since(j.StartedAt).Seconds()
+	done := float64(j.OK + j.Failed - j.LastDone)
+	if j.StartedAt.IsZero() || elapsed < 3 || done <= 0 {
+		return floor
+	}
+	return max(float64(j.Remaining())/(done/elapsed), floor)
+}
+
+// Start serves POST /imports/{jid}/start: starts a dry-run job (optional
+// batchSize) or resumes a paused one.
+func (h *Imports) Start(w http.ResponseWriter, r *http.Request) {
+	j, err := h.job(r)
+	if err != nil {
+		respond.Error(w, r, err)
+		return
+	}
+	if bs := strings.TrimSpace(r.PostFormValue("batchSize")); bs != "" && j.State == bulk.StateReady {
+		n, err := strconv.Atoi(bs)
+		if err != nil || n < 1 || n > bulk.MaxBatchSize {
+			respond.Error(w, r, respond.Unprocessable(fmt.Sprintf("Rows per request must be a whole number from 1 to %d.", bulk.MaxBatchSize)))
+			return
+		}
+		j.BatchSize = n
+	}
+	if j.State == bulk.StateReady && j.Eligible() == 0 {
+		respond.Error(w, r, respond.Unprocessable("Every row of this file has a problem: there is nothing to send."))
+		return
+	}
+	if j.State == bulk.StateReady {
+		// Nobody else writes a job that has not started, so this cannot
+		// undo a runner's counts.
+		if err := h.Store.SaveJob(r.Context(), j); err != nil {
+			respond.Error(w, r, err)
+			return
+		}
+	}
+	action := "import.started"
+	if j.State != bulk.StateReady {
+		action = "import.resumed"
+	}
+	if _, err := h.Store.SetState(r.Context(), j.ID, []string{bulk.StateReady, bulk.StatePaused, bulk.StateFailed}, bulk.StateRunning); err != nil {
+		h.stateConflict(w, r, err)
+		return
+	}
+	Record(r.Context(), h.Audit, action, "job", j.ID, "", map[string]string{"mode": j.Mode, "rows": strconv.Itoa(j.Remaining()), "batchSize": strconv.Itoa(j.BatchSize)})
+	h.wake()
+	respond.Redirect(w, r, "/imports/"+j.ID)
+}
+
+// Pause serves POST /imports/{jid}/pause: the runner stops after the
+// request in progress.
+func (h *Imports) Pause(w http.ResponseWriter, r *http.Request) {
+	h.transition(w, r, []string{bulk.StateRunning}, bulk.StatePaused, "import.paused")
+}
+
+// Cancel serves POST /imports/{jid}/cancel: rows not sent yet are skipped;
+// rows already saved in Dixa stay saved.
+func (h *Imports) Cancel(w http.ResponseWriter, r *http.Request) {
+	h.transition(w, r, []string{bulk.StateChecking, bulk.StateReady, bulk.StateRunning, bulk.StatePaused, bulk.StateFailed}, bulk.StateCancelled, "import.cancelled")
+}
+
+func (h *Imports) transition(w http.ResponseWriter, r *http.Request, from []string, to, action string) {
+	j, err := h.job(r)
+	if err != nil {
+		respond.Error(w, r, err)
+		return
+	}
+	// Only the state changes here: the runner may be finishing a request
+	// and owns the counts; it stops at its next look at the state.
+	j, err = h.Store.SetState(r.Context(), j.ID, from, to)
+	if err != nil {
+		h.stateConflict(w, r, err)
+		return
+	}
+	Record(r.Context(), h.Audit, action, "job", j.ID, "", map[string]string{"mode": j.Mode, "ok": strconv.Itoa(j.OK), "failed": strconv.Itoa(j.Failed), "remaining": strconv.Itoa(j.Remaining())})
+	respond.Redirect(w, r, "/imports/"+j.ID)
+}
+
+func (h *Imports) stateConflict(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, bulk.ErrStateChanged) {
+		respond.Error(w, r, &respond.Err{Status: http.StatusConflict, Title: "The import has moved on",
+			Message: "The import is no longer in a state that allows this (someone else may have changed it). Reload the page to see where it is.", Cause: err})
+		return
+	}
+	respond.Error(w, r, err)
+}
+
+// Results serves GET /imports/{jid}/results.csv: row, outcome, id, error
+// for every row, in the order of the input file (streamed from the store).
+func (h *Imports) Results(w http.ResponseWriter, r *http.Request) {
+	h.csv(w, r, "results", bulk.WriteResults)
+}
+
+// Problems serves GET /imports/{jid}/problems.csv: row, kind, problem for
+// every row the dry run refuses.
+func (h *Imports) Problems(w http.ResponseWriter, r *http.Request) {
+	h.csv(w, r, "problems", bulk.WriteProblems)
+}
+
+func (h *Imports) csv(w http.ResponseWriter, r *http.Request, name string, write func(context.Context, bulk.Store, bulk.Job, io.Writer) error) {
+	j, err := h.job(r)
+	if err != nil {
+		respond.Error(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="import-`+j.ID[:8]+`-`+name+`.csv"`)
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	if err := write(r.Context(), h.Store, j, w); err != nil {
+		reqctx.Logger(r.Context()).Error("import csv failed mid-stream", "job", j.ID, "err", err)
+		panic(http.ErrAbortHandler) // the download shows as failed, not as a short file
+	}
+}
+
+// OnFinish is the runner's hook: the audit entry of a job that ended (done
+// or failed), in the name of the lead who uploaded it.
+func (h *Imports) OnFinish(ctx context.Context, j bulk.Job) {
+	ctx = reqctx.WithIdentity(ctx, reqctx.Identity{ID: j.CreatedBy, Name: j.CreatedByName, Role: reqctx.RoleLead, Via: "import job"})
+	outcome := "ok"
+	if j.State == bulk.StateFailed {
+		outcome = "failed"
+	}
+	Record(ctx, h.Audit, "import."+j.State, "job", j.ID, outcome, map[string]string{
+		"mode": j.Mode, "rows": strconv.Itoa(j.Total), "ok": strconv.Itoa(j.OK), "failed": strconv.Itoa(j.Failed),
+		"skipped": strconv.Itoa(j.Invalid), "requests": strconv.Itoa(j.Requests), "rechecked": strconv.Itoa(j.Rechecked),
+	})
+}
+
+// duration formats seconds as "40 s", "3 min", "1 h 20 min".
+func duration(sec float64) string {
+	switch {
+	case sec < 1:
+		return "a second"
+	case sec < 90:
+		return strconv.Itoa(int(math.Ceil(sec))) + " s"
+	case sec < 90*60:
+		return strconv.Itoa(int(math.Ceil(sec/60))) + " min"
+	}
+	m := int(math.Ceil(sec / 60))
+	return fmt.Sprintf("%d h %d min", m/60, m%60)
+}
+
+func humanSize(n int64) string {
+	if n%(1<<20) == 0 {
+		return strconv.FormatInt(n>>20, 10) + " MB"
+	}
+	return strconv.FormatFloat(float64(n)/(1<<20), 'f', 1, 64) + " MB"
+}
+
+// cleanFileName keeps the base name of an uploaded file, bounded.
+func cleanFileName(s string) string {
+	if i := strings.LastIndexAny(s, `/\`); i >= 0 {
+		s = s[i+1:]
+	}
+	s = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return -1
+		}
+		return r
+	}, s)
+	if len([]rune(s)) > 100 {
+		s = string([]rune(s)[:100])
+	}
+	if s == "" {
+		s = "upload.csv"
+	}
+	return s
+}

@@ -1,0 +1,261 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"github.com/google/uuid"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/example/dixa-console/apiclient"
+	"github.com/example/dixa-console/views"
+	"github.com/example/dixa-console/web/reqctx"
+	"github.com/example/dixa-console/web/respond"
+)
+
+// ProfileAPI is what the profile pages need from Dixa.
+type ProfileAPI interface {
+	GetEndUser(ctx context.Context, id string) (apiclient.EndUser, error)
+	ListEndUserConversations(ctx context.Context, id string, o apiclient.PageOptions) (apiclient.Page[apiclient.Conversation], error)
+	PatchEndUserCustomAttributes(ctx context.Context, id string, values map[string]apiclient.AttributeValue) ([]apiclient.CustomAttribute, error)
+}
+
+// Profile serves a customer's profile, their conversations and their
+// custom attributes.
+type Profile struct {
+	API   ProfileAPI
+	Defs  *Definitions
+	Guard *WriteGuard
+}
+
+// ConvPageLimit is the number of conversations per page.
+const ConvPageLimit = 10
+
+// pathID returns the {id} path value when it is a UUID (lower-cased). A
+// path id that is not a UUID is a 404 without calling Dixa.
+func pathID(r *http.Request) (string, bool) {
+	id := r.PathValue("id")
+	if len(id) != 36 {
+		return "", false
+	}
+	if _, err := uuid.Parse(id); err != nil {
+		return "", false
+	}
+	return strings.ToLower(id), true
+}
+
+func noSuchCustomer() error {
+	return respond.NotFound("There is no customer with that ID. Check the link, or search for the customer.")
+}
+
+// Show serves GET /endusers/{id}: every profile field, the custom
+// attributes with their labels, and the first page of conversations. The
+// user, the conversations and the (cached) definitions are fetched in
+// parallel, so the page costs one upstream round trip; a warm view makes
+// two upstream calls.
+func (h *Profile) Show(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(r)
+	if !ok {
+		respond.Error(w, r, noSuchCustomer())
+		return
+	}
+	var (
+		u                apiclient.EndUser
+		convs            apiclient.Page[apiclient.Conversation]
+		defs             []apiclient.CustomAttributeDefinition
+		convErr, defsErr error
+	)
+	g, ctx := errgroup.WithContext(r.Context())
+	g.Go(func() (err error) {
+		u, err = h.API.GetEndUser(ctx, id)
+		return err
+	})
+	g.Go(func() error {
+		convs, convErr = h.API.ListEndUserConversations(ctx, id, apiclient.PageOptions{PageLimit: ConvPageLimit})
+		return nil
+	})
+	g.Go(func() error {
+		defs, defsErr = h.Defs.Get(ctx)
+		return nil
+	})
+	if err := g.Wait(); err != nil {
+		respond.Error(w, r, err)
+		return
+	}
+	v := profileView(u)
+	v.Notice, v.NoticeKind = savedNotice(r.URL.Query().Get("saved"))
+	if defsErr != nil {
+		reqctx.Logger(r.Context()).Warn("custom attribute definitions unavailable", "err", defsErr)
+	}
+	v.Attrs = attrSection(u, defs, defsErr == nil)
+	if anyEditable(v.Attrs.Rows) {
+		v.Attrs.Token = h.Guard.tokens.Issue()
+	}
+	v.Convs = convSection(r, id, "", convs, convErr)
+	respond.Page(w, r, http.StatusOK, v.Name, views.ProfilePage(v), respond.Section("endusers"))
+}
+
+// Conversations serves GET /endusers/{id}/conversations?pageKey=: one page
+// of the customer's conversations, as a full page or as the htmx fragment
+// that replaces the profile's conversations region.
+func (h *Profile) Conversations(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(r)
+	if !ok {
+		respond.Error(w, r, noSuchCustomer())
+		return
+	}
+	key := r.URL.Query().Get("pageKey")
+	if !validPageKey(key) {
+		respond.Error(w, r, respond.BadRequest("That page link is not valid. Start again from the profile."))
+		return
+	}
+	if respond.IsFragment(r) {
+		page, err := h.API.ListEndUserConversations(r.Context(), id, apiclient.PageOptions{PageLimit: ConvPageLimit, PageKey: key})
+		if err != nil {
+			respond.Error(w, r, pageKeyError(key, err))
+			return
+		}
+		respond.Page(w, r, http.StatusOK, "Conversations", views.ConversationsSection(convSection(r, id, key, page, nil)))
+		return
+	}
+	var (
+		u    apiclient.EndUser
+		page apiclient.Page[apiclient.Conversation]
+	)
+	g, ctx := errgroup.WithContext(r.Context())
+	g.Go(func() (err error) {
+		u, err = h.API.GetEndUser(ctx, id)
+		return err
+	})
+	g.Go(func() (err error) {
+		page, err = h.API.ListEndUserConversations(ctx, id, apiclient.PageOptions{PageLimit: ConvPageLimit, PageKey: key})
+		return err
+	})
+	if err := g.Wait(); err != nil {
+		respond.Error(w, r, pageKeyError(key, err))
+		return
+	}
+	name := DisplayName(u)
+	respond.Page(w, r, http.StatusOK, "Conversations of "+name, views.ConversationsPage(name, convSection(r, id, key, page, nil)), respond.Section("endusers"))
+}
+
+// pageKeyError turns Dixa refusing a cursor into a clear 400.
+func pageKeyError(key string, err error) error {
+	if key != "" && errors.Is(err, apiclient.ErrBadRequest) {
+		return respond.BadRequest("That page link is no longer valid. Start again from the profile.")
+	}
+	return err
+}
+
+func savedNotice(s string) (string, string) {
+	switch s {
+	case "profile":
+		return "Saved. The profile below is what Dixa holds now.", "ok"
+	case "none":
+		return "Nothing was changed, so nothing was sent to Dixa.", "ok"
+	case "created":
+		return "Customer created.", "ok"
+	case "attrs":
+		return "Custom attributes saved.", "ok"
+	}
+	return "", ""
+}
+
+// profileView builds the profile's head and fields.
+func profileView(u apiclient.EndUser) views.Profile {
+	one := func(s string) []string {
+		if strings.TrimSpace(s) == "" {
+			return nil
+		}
+		return []string{s}
+	}
+	created := ""
+	if !u.CreatedAt.IsZero() {
+		created = u.CreatedAt.UTC().Format("2006-01-02 15:04 UTC")
+	}
+	name := DisplayName(u)
+	return views.Profile{
+		ID:        u.ID,
+		Name:      name,
+		AvatarURL: views.SafeHTTPURL(u.AvatarURL),
+		Initials:  initials(name),
+		Props: []views.Prop{
+			{Label: "Display name", Key: "displayName", Values: one(u.DisplayName)},
+			{Label: "First name", Key: "firstName", Values: one(u.FirstName)},
+			{Label: "Middle names", Key: "middleNames", Values: u.MiddleNames},
+			{Label: "Last name", Key: "lastName", Values: one(u.LastName)},
+			{Label: "Email", Key: "email", Values: one(u.Email)},
+			{Label: "Additional emails", Key: "additionalEmails", Values: u.AdditionalEmails},
+			{Label: "Phone number", Key: "phoneNumber", Values: one(u.PhoneNumber)},
+			{Label: "Additional phone numbers", Key: "additionalPhoneNumbers", Values: u.AdditionalPhoneNumbers},
+			{Label: "External ID", Key: "externalId", Values: one(u.ExternalID)},
+			{Label: "Avatar URL", Key: "avatarUrl", Values: one(u.AvatarURL)},
+			{Label: "Created", Key: "createdAt", Values: one(created)},
+		},
+	}
+}
+
+// initials are up to two letters for the avatar placeholder.
+func initials(name string) string {
+	var out []rune
+	for _, w := range strings.Fields(name) {
+		for _, r := range w {
+			if unicode.IsLetter(r) || unicode.IsDigit(r) {
+				out = append(out, unicode.ToUpper(r))
+				break
+			}
+		}
+		if len(out) == 2 {
+			break
+		}
+	}
+	if len(out) == 0 {
+		return "?"
+	}
+	return string(out)
+}
+
+// convSection builds a page of conversations; err is shown in the region
+// instead of failing the whole profile.
+func convSection(r *http.Request, id, key string, page apiclient.Page[apiclient.Conversation], err error) views.ConvSection {
+	c := views.ConvSection{UserID: id}
+	if err != nil {
+		e := respond.Classify(err)
+		reqctx.Logger(r.Context()).Warn("conversations unavailable", "status", e.Status, "err", err)
+		c.Unavailable = "The conversations could not be loaded from Dixa just now. " + e.Message
+		c.Reference = reqctx.RequestID(r.Context())
+		return c
+	}
+	for _, cv := range page.Items {
+		row := views.ConvRow{
+			ID:         strconv.FormatInt(cv.ID, 10),
+			Channel:    cv.Channel,
+			State:      cv.State,
+			Subject:    cv.Subject,
+			Created:    cv.CreatedAt.Time,
+			Anonymized: cv.Type == apiclient.ConvAnonymized,
+		}
+		if cv.Assignment != nil {
+			row.AgentID = cv.Assignment.AgentID
+		}
+		row.Attention = !row.Anonymized && (cv.State == apiclient.StateOpen || cv.State == apiclient.StatePending || cv.State == apiclient.StateAwaitingPending)
+		c.Rows = append(c.Rows, row)
+	}
+	link := func(k string) string {
+		return views.WithQuery("/endusers/"+id+"/conversations", "pageKey", k)
+	}
+	if page.NextKey != "" {
+		c.NextURL = link(page.NextKey)
+	}
+	if page.PrevKey != "" {
+		c.PrevURL = link(page.PrevKey)
+	}
+	if key != "" {
+		c.FirstURL = link("")
+	}
+	return c
+}

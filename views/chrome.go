@@ -1,0 +1,105 @@
+// Package views holds the console's templ components and their typed view
+// models. Components never see an upstream error or a raw map: handlers build
+// one view model per screen.
+package views
+
+import (
+	"context"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/a-h/templ"
+)
+
+// Chrome is what every page's frame needs: where the console is mounted,
+// asset URLs, who is signed in, and the search box state. The web layer puts
+// it in the request context; components read it with ChromeFrom.
+type Chrome struct {
+	BasePath string
+	CSSURL   string
+	JSURL    string
+	HTMXURL  string
+	// HTMXConfig is the JSON of the htmx-config meta tag.
+	HTMXConfig string
+
+	UserName string
+	UserID   string
+	Role     string // viewer, agent, lead; "" when signed out
+	Demo     bool   // dev sign-in against the embedded simulator
+
+	// Search box.
+	Query string
+	By    string
+	// Section is the nav entry to mark current: "endusers", "erasures", "imports", "audit".
+	Section string
+}
+
+type chromeKey struct{}
+
+// WithChrome returns a context carrying c.
+func WithChrome(ctx context.Context, c Chrome) context.Context {
+	return context.WithValue(ctx, chromeKey{}, c)
+}
+
+// ChromeFrom returns the Chrome in ctx (the zero Chrome if none).
+func ChromeFrom(ctx context.Context) Chrome {
+	c, _ := ctx.Value(chromeKey{}).(Chrome)
+	return c
+}
+
+// Path returns a console path ("/endusers") under the base path, as a
+// string for hx-* attributes and redirects.
+func Path(ctx context.Context, p string) string {
+	return ChromeFrom(ctx).BasePath + p
+}
+
+// URL is Path as a templ.SafeURL for href and action attributes. Only the
+// console's own paths go through it, never upstream data.
+func URL(ctx context.Context, p string) templ.SafeURL {
+	return templ.SafeURL(Path(ctx, p))
+}
+
+// Can reports whether the signed-in role is at least min (viewer < agent < lead).
+func Can(ctx context.Context, min string) bool {
+	return RoleRank(ChromeFrom(ctx).Role) >= RoleRank(min)
+}
+
+// RoleRank orders the roles; unknown roles rank below viewer.
+func RoleRank(role string) int {
+	switch role {
+	case "viewer":
+		return 1
+	case "agent":
+		return 2
+	case "lead":
+		return 3
+	}
+	return 0
+}
+
+// SafeHTTPURL returns u as a URL usable in src/href only when it is an
+// absolute http(s) URL; otherwise "" (customers write their own avatar URLs).
+func SafeHTTPURL(u string) string {
+	p, err := url.Parse(strings.TrimSpace(u))
+	if err != nil || p.Host == "" || (p.Scheme != "http" && p.Scheme != "https") || p.User != nil {
+		return ""
+	}
+	return p.String()
+}
+
+// WithQuery adds query parameters to a console path, dropping empty ones.
+func WithQuery(p string, kv ...string) string {
+	q := url.Values{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		if kv[i+1] != "" {
+			q.Set(kv[i], kv[i+1])
+		}
+	}
+	if len(q) == 0 {
+		return p
+	}
+	return p + "?" + q.Encode()
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }

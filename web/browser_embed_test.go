@@ -1,0 +1,154 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/example/dixa-console/web"
+	"github.com/example/dixa-console/web/webtest"
+)
+
+// frameTarget waits for the iframe target whose URL starts with prefix.
+func frameTarget(ctx context.Context, prefix string, wait time.Duration) (context.Context, context.CancelFunc, bool) {
+	deadline := time.Now().Add(wait)
+	for time.Now().Before(deadline) {
+		infos, err := chromedp.Targets(ctx)
+		if err == nil {
+			for _, info := range infos {
+				if info.Type == "iframe" && strings.HasPrefix(info.URL, prefix) {
+					fctx, cancel := chromedp.NewContext(ctx, chromedp.WithTargetID(info.TargetID))
+					return fctx, cancel, true
+				}
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return nil, nil, false
+}
+
+func embeddedEnv(t *testing.T, frameAncestors func(portal string) string) (*webtest.Env, string, *httptest.Server) {
+	t.Helper()
+	var p *httptest.Server
+	var consoleURL string
+	// The portal needs the console's URL and the console needs the portal's
+	// origin: start the portal first with a placeholder page.
+	mux := http.NewServeMux()
+	p = httptest.NewServer(mux)
+	t.Cleanup(p.Close)
+	env := webtest.New(t, webtest.Options{Config: func(c *web.Config) {
+		c.FrameAncestors = frameAncestors(p.URL)
+		c.CookieSameSite = "none" // cross-site iframe: CHIPS cookie
+		c.PersonRate, c.PersonBurst = 1000, 1000
+	}})
+	consoleURL = strings.Replace(env.URL, "127.0.0.1", "localhost", 1)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, `<!doctype html><html><head><title>Intranet portal</title></head>
+<body style="font-family:sans-serif;margin:0"><header style="background:#234;color:#fff;padding:8px 16px">Intranet portal · Support tools</header>
+<iframe id="console" src="%s/login" style="width:100%%;height:760px;border:0"></iframe></body></html>`, consoleURL)
+	})
+	return env, consoleURL, p
+}
+
+// Checklist 9 and 12: framed by an allowed portal origin the console renders
+// and a same-origin POST inside the frame (the sign-in) works; framed by an
+// origin FRAME_ANCESTORS does not list, the browser refuses to render it.
+func TestEmbeddedInPortal(t *testing.T) {
+	t.Run("allowed", func(t *testing.T) {
+		env, consoleURL, p := embeddedEnv(t, func(portal string) string { return "'self' " + portal })
+		ctx := webtest.Browser(t)
+		if err := chromedp.Do(ctx, chromedp.Navigate(p.URL)); err != nil {
+			t.Fatal(err)
+		}
+		fctx, cancel, ok := frameTarget(ctx, consoleURL, 15*time.Second)
+		if !ok {
+			infos, _ := chromedp.Targets(ctx)
+			for _, i := range infos {
+				t.Logf("target %s %s", i.Type, i.URL)
+			}
+			t.Fatal("the console did not load in the portal's frame")
+		}
+		defer cancel()
+		if err := chromedp.Do(fctx,
+			chromedp.WaitVisible(chromedp.CSS(`[data-testid=login]`)),
+			chromedp.SendKeys(chromedp.ID("name"), "Ada Embedded"),
+			chromedp.Click(chromedp.ID("role-lead")),
+			chromedp.Click(chromedp.CSS(`[data-testid=sign-in]`)),
+			chromedp.WaitVisible(chromedp.CSS(`[data-testid=whoami]`)),
+		); err != nil {
+			t.Fatalf("sign in inside the frame: %v", err)
+		}
+		who, err := chromedp.Run(fctx, chromedp.Text(chromedp.CSS(`[data-testid=whoami]`)))
+		if err != nil || !strings.Contains(who, "Ada Embedded") || !strings.Contains(who, "lead") {
+			t.Errorf("whoami inside the frame %q (%v)", who, err)
+		}
+		if !strings.Contains(env.Logs.String(), "signed in") {
+			t.Error("the console did not log the sign-in")
+		}
+	})
+
+	t.Run("refused", func(t *testing.T) {
+		env, consoleURL, p := embeddedEnv(t, func(string) string { return "'self'" })
+		ctx := webtest.Browser(t)
+		if err := chromedp.Do(ctx, chromedp.Navigate(p.URL)); err != nil {
+			t.Fatal(err)
+		}
+		// The console was asked for (the browser fetched it) ...
+		deadline := time.Now().Add(10 * time.Second)
+		for !strings.Contains(env.Logs.String(), "path=/login") && time.Now().Before(deadline) {
+			time.Sleep(50 * time.Millisecond)
+		}
+		time.Sleep(500 * time.Millisecond)
+		// ... but no frame shows it.
+		fctx, cancel, ok := frameTarget(ctx, consoleURL, 2*time.Second)
+		if ok {
+			defer cancel()
+			got, err := chromedp.Run(fctx, chromedp.Evaluate[string](`location.href + " " + document.querySelectorAll('[data-testid=login]').length`))
+			t.Logf("the frame's document: %q (%v)", got, err)
+			if err != nil {
+				t.Fatalf("cannot inspect the frame: %v", err)
+			}
+			if strings.HasPrefix(got, consoleURL) || !strings.HasSuffix(got, " 0") {
+				t.Fatal("the browser rendered the console in a frame FRAME_ANCESTORS does not allow")
+			}
+		}
+		infos, _ := chromedp.Targets(ctx)
+		for _, i := range infos {
+			t.Logf("target %s %s", i.Type, i.URL)
+		}
+	})
+}
+
+// The sign-in page and the 403 page in a real browser, for people to look
+// at (testoutput/login.png, testoutput/forbidden.png).
+func TestSignInAndForbiddenPagesInBrowser(t *testing.T) {
+	env := webtest.New(t, webtest.Options{})
+	ctx := webtest.Browser(t)
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(env.URL+"/endusers/new"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=login]`)),
+	); err != nil {
+		t.Fatal(err)
+	}
+	webtest.Screenshot(t, ctx, "login")
+	if err := chromedp.Do(ctx,
+		chromedp.SendKeys(chromedp.ID("name"), "Vera Viewer"),
+		chromedp.Click(chromedp.ID("role-viewer")),
+		chromedp.Click(chromedp.CSS(`[data-testid=sign-in]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=forbidden-reason]`)),
+	); err != nil {
+		t.Fatal(err)
+	}
+	need, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`[data-testid=role-needed]`)))
+	if err != nil || need != "agent" {
+		t.Errorf("role needed %q (%v), want agent", need, err)
+	}
+	webtest.Screenshot(t, ctx, "forbidden")
+}

@@ -1,0 +1,70 @@
+package web
+
+import (
+	"net/netip"
+	"time"
+)
+
+// Config is the console's whole configuration, parsed once in cmd/console
+// from the environment and flags (interface.md §2) and passed down.
+type Config struct {
+	ListenAddr string
+	// BasePath is the prefix the console is mounted under: "" for the root,
+	// otherwise "/support/console" (leading slash, no trailing slash).
+	BasePath string
+
+	// Upstream.
+	DixaAPIURL      string // empty: the embedded simulator
+	DixaAPIKey      string
+	DixaAPIVersion  string
+	UpstreamRPS     float64
+	UpstreamBurst   int
+	UpstreamTimeout time.Duration
+
+	// Sign-in.
+	AuthMode           string // dev, header, oidc
+	AuthHeaderUser     string
+	AuthHeaderName     string
+	AuthHeaderGroups   string
+	AuthProxySecret    string
+	AuthTrustedProxies []netip.Prefix
+	AuthJWTHeader      string
+	AuthJWKSURL        string
+	AuthJWTIssuer      string
+	AuthJWTAudience    string
+	OIDCIssuer         string
+	OIDCClientID       string
+	OIDCClientSecret   string
+	OIDCRedirectURL    string
+	OIDCGroupsClaim    string
+	// RoleGroups maps a role (viewer, agent, lead) to the groups that grant it.
+	RoleGroups map[string][]string
+
+	// Sessions and the browser.
+	SessionKeys    [][]byte
+	CookieSameSite string // lax, strict, none
+	FrameAncestors string
+	TrustedOrigins []string
+	// SessionIdle and SessionAbsolute bound a sign-in session (zero: 30
+	// minutes idle, 12 hours in all).
+	SessionIdle, SessionAbsolute time.Duration
+	// PersonRate and PersonBurst are each signed-in person's request budget
+	// (zero: 5 a second, bursts of 20).
+	PersonRate  float64
+	PersonBurst int
+
+	// Storage and policy.
+	DataDir            string
+	DatabaseURL        string
+	ErasureApproval    string // required, single
+	PhoneDefaultRegion string
+
+	LogFormat string
+	LogLevel  string
+
+	// Embedded is true when the console runs its own simulator.
+	Embedded bool
+}
+
+// URL joins the base path and an absolute console path ("/endusers").
+func (c Config) URL(path string) string { return c.BasePath + path }

@@ -1,0 +1,62 @@
+package web
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/example/dixa-console/handlers"
+	"github.com/example/dixa-console/handlers/bulk"
+)
+
+// importsState wires the bulk import and export (issue 6): the job store,
+// the background runner and the handlers.
+type importsState struct {
+	store  bulk.Store
+	runner *bulk.Runner
+	h      *handlers.Imports
+	export *handlers.Export
+}
+
+// newImports builds the import and export wiring. Jobs live in the
+// console's database; without one (a server built without a store) they
+// are kept in memory and do not survive a restart.
+func (s *Server) newImports() *importsState {
+	var st bulk.Store
+	var audit handlers.AuditLogger
+	if s.store != nil {
+		st, audit = s.store.ImportJobs(), s.store
+	} else {
+		st = bulk.NewMemStore()
+	}
+	in := &importsState{store: st}
+	in.h = &handlers.Imports{Store: st, Defs: s.api, Audit: audit, PhoneRegion: s.cfg.PhoneDefaultRegion,
+		MaxBytes: handlers.DefaultImportMaxBytes, RPS: s.cfg.UpstreamRPS}
+	in.runner = bulk.NewRunner(st, s.api, s.log.With("component", "import-runner"))
+	in.runner.OnFinish = in.h.OnFinish
+	in.h.Runner = in.runner
+	in.export = &handlers.Export{API: s.api, Audit: audit, PhoneRegion: s.cfg.PhoneDefaultRegion, RPS: s.cfg.UpstreamRPS}
+	return in
+}
+
+// start runs the import runner until ctx is cancelled. A request in
+// flight at shutdown is re-checked by the next start before anything is
+// resent.
+func (in *importsState) start(ctx context.Context) { go in.runner.Run(ctx) }
+
+// bodyLimit caps request bodies at def bytes, except an import upload
+// (POST /imports), which may carry a file up to the import limit plus the
+// multipart envelope.
+func (s *Server) bodyLimit(def int64) func(http.Handler) http.Handler {
+	importPath := s.cfg.BasePath + "/imports"
+	small, big := limitBody(def), limitBody(handlers.DefaultImportMaxBytes+1<<20)
+	return func(next http.Handler) http.Handler {
+		sh, bh := small(next), big(next)
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodPost && r.URL.Path == importPath {
+				bh.ServeHTTP(w, r)
+				return
+			}
+			sh.ServeHTTP(w, r)
+		})
+	}
+}

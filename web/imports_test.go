@@ -1,0 +1,266 @@
+package web_test
+
+import (
+	"bytes"
+	"fmt"
+	"mime/multipart"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+
+	"github.com/example/dixa-console/apiclient"
+	"github.com/example/dixa-console/apiclient/dixasim"
+	"github.com/example/dixa-console/web/store"
+	"github.com/example/dixa-console/web/webtest"
+)
+
+// Handler tests of issue 6 (bulk import and export) through the real
+// router, the SQLite store and the simulator.
+
+// upload posts a CSV file to /imports as a browser form would.
+func imUpload(t *testing.T, env *webtest.Env, c *http.Client, name string, file []byte, fields ...string) (*http.Response, string) {
+	t.Helper()
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	for i := 0; i+1 < len(fields); i += 2 {
+		mw.WriteField(fields[i], fields[i+1])
+	}
+	fw, _ := mw.CreateFormFile("file", name)
+	fw.Write(file)
+	mw.Close()
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, env.URL+"/imports", &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Origin", env.Origin())
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	return env.Do(t, c, req)
+}
+
+func imDoc(t *testing.T, html string) *goquery.Document {
+	t.Helper()
+	d, err := goquery.NewDocumentFromReader(strings.NewReader(html))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// waitState polls the job page (as htmx does) until data-state is one of states.
+func imWaitState(t *testing.T, env *webtest.Env, c *http.Client, path string, states ...string) *goquery.Document {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		resp, body := env.Get(t, c, path, "HX-Request", "true")
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s: %d", path, resp.StatusCode)
+		}
+		d := imDoc(t, body)
+		st, _ := d.Find(`[data-testid="import-job"]`).Attr("data-state")
+		for _, s := range states {
+			if st == s {
+				return d
+			}
+		}
+	}
+	t.Fatalf("job never reached %v", states)
+	return nil
+}
+
+func TestImportThroughTheConsole(t *testing.T) {
+	env := webtest.New(t, webtest.Options{Sim: dixasim.Options{Users: 30}})
+	lead := env.Login(t, "lead")
+	existing, _ := env.Sim.AnyUserID(func(u apiclient.EndUser) bool { return u.Email != "" })
+	ex, _ := env.API.GetEndUser(t.Context(), existing)
+
+	file := "\xEF\xBB\xBFE-mail;First name;Last name;Mobile;Favourite colour\n" +
+		"new1@example.com;Ann;One;+44 7700 900123;blue\n" +
+		"broken-email;Bob;Two;;\n" +
+		ex.Email + ";Dup;Licate;;\n" +
+		"new2@example.com;\"=HYPERLINK(\"\"http://evil\"\")\";Three;;\n" +
+		"new1@example.com;Ann;Again;;\n" +
+		"new3@example.com;Cy\n"
+	resp, body := imUpload(t, env, lead, "customers.csv", []byte(file), "mode", "create", "batchSize", "2")
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("upload: %d\n%s", resp.StatusCode, body)
+	}
+	jobPath := strings.TrimPrefix(resp.Header.Get("Location"), env.Cfg.BasePath)
+	if !strings.HasPrefix(jobPath, "/imports/") {
+		t.Fatalf("redirect to %q", jobPath)
+	}
+	d := imWaitState(t, env, lead, jobPath, "ready")
+	if got := d.Find(`[data-testid="count-total"]`).Text(); got != "6" {
+		t.Errorf("total = %s, want 6", got)
+	}
+	if got := d.Find(`[data-testid="count-invalid"]`).Text(); got != "4" {
+		t.Errorf("invalid = %s, want 4 (email, exists, duplicate, ragged)", got)
+	}
+	kinds := d.Find(`[data-testid="problem-kind"]`).Map(func(_ int, s *goquery.Selection) string { k, _ := s.Attr("data-kind"); return k })
+	if strings.Join(kinds, ",") != "exists,duplicate,email,shape" {
+		t.Errorf("problem kinds = %v", kinds)
+	}
+	if !strings.Contains(d.Find(`[data-testid="unknown-columns"]`).Text(), "Favourite colour") {
+		t.Errorf("unknown column not listed")
+	}
+	if !strings.Contains(d.Find(`[data-testid="check"]`).Text(), "lookups, one request each") {
+		t.Errorf("check cost not shown: %q", d.Find(`[data-testid="check"]`).Text())
+	}
+	resp, body = env.Get(t, lead, jobPath+"/problems.csv")
+	if resp.StatusCode != 200 || !strings.HasPrefix(body, "row,kind,problem\n2,") && !strings.Contains(body, "\n3,email,") {
+		t.Errorf("problems.csv (%d):\n%s", resp.StatusCode, body)
+	}
+
+	resp, _ = env.PostForm(t, lead, jobPath+"/start", map[string][]string{"batchSize": {"1"}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("start: %d", resp.StatusCode)
+	}
+	d = imWaitState(t, env, lead, jobPath, "done")
+	if d.Find(`[data-testid="count-ok"]`).Text() != "2" || d.Find(`[data-testid="count-failed"]`).Text() != "0" {
+		t.Errorf("ok %s failed %s; want 2, 0", d.Find(`[data-testid="count-ok"]`).Text(), d.Find(`[data-testid="count-failed"]`).Text())
+	}
+	resp, body = env.Get(t, lead, jobPath+"/results.csv")
+	lines := strings.Split(strings.TrimSpace(body), "\n")
+	if resp.Header.Get("Content-Type") != "text/csv; charset=utf-8" || len(lines) != 7 || lines[0] != "row,outcome,id,error" {
+		t.Fatalf("results.csv:\n%s", body)
+	}
+	wantOutcomes := []string{"created", "skipped", "skipped", "created", "skipped", "skipped"}
+	for i, l := range lines[1:] {
+		f := strings.SplitN(l, ",", 4)
+		if f[0] != fmt.Sprint(i+2) || f[1] != wantOutcomes[i] {
+			t.Errorf("results line %d = %q; want row %d %s", i+1, l, i+2, wantOutcomes[i])
+		}
+	}
+	// The formula was imported as a name (text), as typed.
+	id, _ := env.Sim.AnyUserID(func(u apiclient.EndUser) bool { return u.Email == "new2@example.com" })
+	if u, _ := env.API.GetEndUser(t.Context(), id); u.FirstName != `=HYPERLINK("http://evil")` {
+		t.Errorf("new2 first name = %q", u.FirstName)
+	}
+	// Audit: upload, start and the end, in the lead's name.
+	entries, err := env.Store.ListAudit(t.Context(), store.AuditFilter{TargetType: "job", Ascending: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var actions []string
+	for _, e := range entries {
+		actions = append(actions, e.Action)
+		if e.ActorID == "anonymous" || e.ActorID == "" {
+			t.Errorf("%s has no actor", e.Action)
+		}
+	}
+	if strings.Join(actions, ",") != "import.uploaded,import.started,import.done" {
+		t.Errorf("audit = %v", actions)
+	}
+	// The list shows the job.
+	_, body = env.Get(t, lead, "/imports")
+	if imDoc(t, body).Find(`[data-testid="import-job-row"]`).Length() != 1 {
+		t.Errorf("job not listed on /imports")
+	}
+}
+
+func TestImportUploadRefusals(t *testing.T) {
+	env := webtest.New(t, webtest.Options{Sim: dixasim.Options{Users: -1}})
+	lead := env.Login(t, "lead")
+	big := bytes.Repeat([]byte("x@example.com,Name\n"), 21<<20/19+1)
+	tests := []struct {
+		name   string
+		file   []byte
+		fields []string
+		status int
+		want   string
+	}{
+		{"latin1", []byte("email,firstName\nj@example.com,J\xf8rgen\n"), nil, 422, "Row 2 is not valid UTF-8"},
+		{"utf16", []byte("\xFF\xFEe\x00"), nil, 422, "UTF-16"},
+		{"no header", []byte("a@example.com,Ann\n"), nil, 422, "must be a header"},
+		{"too large", append([]byte("email,firstName\n"), big...), nil, 413, "larger than the 20 MB limit"},
+		{"bad mode", []byte("email\na@example.com\n"), []string{"mode", "delete"}, 422, "creates or updates"},
+		{"update without key", []byte("firstName\nAnn\n"), []string{"mode", "update"}, 422, "id (the Dixa id), email or externalId"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fields := tt.fields
+			if fields == nil {
+				fields = []string{"mode", "create"}
+			}
+			resp, body := imUpload(t, env, lead, "f.csv", tt.file, fields...)
+			if resp.StatusCode != tt.status {
+				t.Fatalf("status %d, want %d", resp.StatusCode, tt.status)
+			}
+			if got := imDoc(t, body).Find(`[data-testid="upload-error"]`).Text(); !strings.Contains(got, tt.want) {
+				t.Errorf("message %q, want %q", got, tt.want)
+			}
+		})
+	}
+	if n := len(env.Sim.Requests()); n != 0 {
+		t.Errorf("refused uploads made %d upstream requests", n)
+	}
+}
+
+func TestImportsAndExportAreForLeads(t *testing.T) {
+	env := webtest.New(t, webtest.Options{Sim: dixasim.Options{Users: 5}})
+	for _, role := range []string{"viewer", "agent"} {
+		c := env.Login(t, role)
+		for _, p := range []string{"/imports", "/endusers/export.csv", "/imports/6f1c9a7e-0b7d-4c55-9a39-2f1e8f6b1d2a/results.csv"} {
+			if resp, _ := env.Get(t, c, p); resp.StatusCode != http.StatusForbidden {
+				t.Errorf("%s GET %s: %d, want 403", role, p, resp.StatusCode)
+			}
+		}
+		if resp, _ := imUpload(t, env, c, "f.csv", []byte("email\na@example.com\n"), "mode", "create"); resp.StatusCode != http.StatusForbidden {
+			t.Errorf("%s upload: %d, want 403", role, resp.StatusCode)
+		}
+	}
+	lead := env.Login(t, "lead")
+	if resp, _ := env.Get(t, lead, "/imports/not-a-uuid"); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("bad job id: %d, want 404", resp.StatusCode)
+	}
+}
+
+func TestExportCSV(t *testing.T) {
+	env := webtest.New(t, webtest.Options{Sim: dixasim.Options{Users: 230}})
+	lead := env.Login(t, "lead")
+	if _, err := env.API.CreateEndUser(t.Context(), apiclient.CreateEndUserInput{DisplayName: "=cmd|' /C calc'!A0", FirstName: "@SUM(1)", LastName: "-2+3", Email: "formula@example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	env.Sim.ResetStats()
+	resp, body := env.Get(t, lead, "/endusers/export.csv")
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/csv; charset=utf-8" || !strings.Contains(resp.Header.Get("Content-Disposition"), "attachment") {
+		t.Fatalf("export: %d %s %s", resp.StatusCode, resp.Header.Get("Content-Type"), resp.Header.Get("Content-Disposition"))
+	}
+	if !strings.HasPrefix(body, "\uFEFFid,createdAt,displayName,") {
+		t.Errorf("export starts %q", body[:min(60, len(body))])
+	}
+	lines := strings.Split(strings.TrimSpace(body), "\n")
+	if got, want := len(lines)-1, env.Sim.UserCount(); got != want {
+		t.Errorf("exported %d customers, want %d (all pages)", got, want)
+	}
+	for _, l := range lines {
+		if strings.Contains(l, "formula@example.com") && !strings.Contains(l, `"'=cmd|' /C calc'!A0"`) && !strings.Contains(l, `'=cmd|`) {
+			t.Errorf("formula not escaped: %s", l)
+		}
+		if strings.Contains(l, "formula@example.com") && (!strings.Contains(l, "'@SUM(1)") || !strings.Contains(l, "'-2+3")) {
+			t.Errorf("cells not escaped: %s", l)
+		}
+	}
+	if s := env.Sim.Stats(); s.Total.Requests != 3 {
+		t.Errorf("export made %d requests; want 3 (pages of 100)", s.Total.Requests)
+	}
+	entries, _ := env.Store.ListAudit(t.Context(), store.AuditFilter{Action: "endusers.exported"})
+	if len(entries) != 1 || entries[0].Details["rows"] != fmt.Sprint(env.Sim.UserCount()) || entries[0].Details["query"] != "all" {
+		t.Errorf("audit = %+v", entries)
+	}
+
+	// A search, with custom attributes: first the cost, then the file.
+	resp, body = env.Get(t, lead, "/endusers/export.csv?q=formula@example.com&attrs=1")
+	if resp.StatusCode != 200 || !strings.Contains(imDoc(t, body).Find(`[data-testid="export-confirm"]`).Text(), "one extra request per customer") {
+		t.Fatalf("confirm page: %d\n%s", resp.StatusCode, body)
+	}
+	href, _ := imDoc(t, body).Find(`[data-testid="export-go"]`).Attr("href")
+	resp, body = env.Get(t, lead, strings.TrimPrefix(href, env.Cfg.BasePath))
+	lines = strings.Split(strings.TrimSpace(body), "\n")
+	if resp.StatusCode != 200 || len(lines) != 2 || !strings.Contains(lines[0], ",attr.") {
+		t.Errorf("export with attributes (%d):\n%s", resp.StatusCode, body)
+	}
+	// A phone that cannot be read is a 422, not an upstream call.
+	if resp, _ := env.Get(t, lead, "/endusers/export.csv?q=12&by=phone"); resp.StatusCode != http.StatusUnprocessableEntity {
+		t.Errorf("bad phone: %d, want 422", resp.StatusCode)
+	}
+}

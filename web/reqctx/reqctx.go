@@ -1,0 +1,90 @@
+// Package reqctx carries what the web layer learns about a request (its
+// correlation id, logger and the signed-in person) to the handlers, with
+// typed keys.
+package reqctx
+
+import (
+	"context"
+	"log/slog"
+	"time"
+)
+
+// Roles, from least to most privileged.
+const (
+	RoleViewer = "viewer"
+	RoleAgent  = "agent"
+	RoleLead   = "lead"
+)
+
+// Identity is the signed-in person.
+type Identity struct {
+	ID     string   // the SSO identity (email or subject), shown in the audit log
+	Name   string   // display name
+	Role   string   // viewer, agent, lead
+	Groups []string // the groups the identity provider gave
+	// Via says how the role was granted, e.g. "group support-leads" or "dev sign-in".
+	Via string
+	// SessionID is an opaque id of the session, for the audit log (hashed there).
+	SessionID string
+	// AuthTime is when the person last signed in (zero in header mode, where
+	// the proxy decides), for step-up checks before an erasure.
+	AuthTime time.Time
+}
+
+// Rank orders roles: viewer 1, agent 2, lead 3, anything else 0.
+func Rank(role string) int {
+	switch role {
+	case RoleViewer:
+		return 1
+	case RoleAgent:
+		return 2
+	case RoleLead:
+		return 3
+	}
+	return 0
+}
+
+// Allows reports whether the identity's role is at least min.
+func (id Identity) Allows(min string) bool { return id.Role != "" && Rank(id.Role) >= Rank(min) }
+
+type (
+	idKey     struct{}
+	reqIDKey  struct{}
+	loggerKey struct{}
+)
+
+// WithIdentity returns ctx carrying the signed-in identity.
+func WithIdentity(ctx context.Context, id Identity) context.Context {
+	return context.WithValue(ctx, idKey{}, id)
+}
+
+// IdentityFrom returns the signed-in identity, and false when nobody is.
+func IdentityFrom(ctx context.Context) (Identity, bool) {
+	id, ok := ctx.Value(idKey{}).(Identity)
+	return id, ok && id.ID != ""
+}
+
+// WithRequestID returns ctx carrying the correlation id of the request.
+func WithRequestID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, reqIDKey{}, id)
+}
+
+// RequestID returns the correlation id of the request, or "".
+func RequestID(ctx context.Context) string {
+	s, _ := ctx.Value(reqIDKey{}).(string)
+	return s
+}
+
+// WithLogger returns ctx carrying a request-scoped logger.
+func WithLogger(ctx context.Context, l *slog.Logger) context.Context {
+	return context.WithValue(ctx, loggerKey{}, l)
+}
+
+// Logger returns the request-scoped logger, or slog.Default when none is set
+// (tests that call handlers directly).
+func Logger(ctx context.Context) *slog.Logger {
+	if l, ok := ctx.Value(loggerKey{}).(*slog.Logger); ok {
+		return l
+	}
+	return slog.Default()
+}

@@ -1,0 +1,116 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/example/dixa-console/handlers"
+	"github.com/example/dixa-console/web/reqctx"
+	"github.com/example/dixa-console/web/respond"
+)
+
+// routes is the console's whole URL surface, with the middleware of each
+// part. Paths are relative to BASE_PATH.
+func (s *Server) routes() (http.Handler, error) {
+	endusers := &handlers.EndUsers{API: s.api, PhoneRegion: s.cfg.PhoneDefaultRegion}
+	writes := handlers.NewWriteGuard()
+	profile := &handlers.Profile{API: s.api, Defs: handlers.NewDefinitions(s.api, handlers.DefinitionTTL), Guard: writes}
+	edit := &handlers.Edit{API: s.api, Guard: writes, PhoneRegion: s.cfg.PhoneDefaultRegion}
+	create := &handlers.Create{API: s.api, Guard: writes, PhoneRegion: s.cfg.PhoneDefaultRegion}
+
+	r := chi.NewRouter()
+	r.Use(s.requestContext, s.recoverPanics, s.securityHeaders, s.bodyLimit(1<<20))
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		respond.Error(w, r, respond.NotFound("There is no page at this address."))
+	})
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		respond.Error(w, r, &respond.Err{Status: http.StatusMethodNotAllowed, Title: "Method not allowed", Message: "This address does not accept that kind of request."})
+	})
+
+	base := s.cfg.BasePath
+	if base == "" {
+		base = "/"
+	}
+	r.Route(base, func(r chi.Router) {
+		r.Get("/healthz", s.healthz)
+		r.Get("/readyz", s.readyz)
+		r.Method(http.MethodGet, "/metrics", s.metrics.handler())
+		r.Mount("/static", http.StripPrefix(s.cfg.BasePath+"/static", s.assets))
+
+		// Sign-in and sign-out (auth.go): cross-origin protected, no identity needed.
+		r.Group(func(r chi.Router) {
+			r.Use(s.crossOrigin)
+			r.Get("/login", s.loginPage)
+			r.Post("/login", s.login)
+			r.Post("/logout", s.logout)
+			r.Get("/auth/callback", s.callback)
+		})
+
+		r.Group(func(r chi.Router) {
+			r.Use(s.crossOrigin, s.signedIn, s.limitPerson)
+			r.Get("/", func(w http.ResponseWriter, r *http.Request) { respond.Redirect(w, r, "/endusers") })
+
+			// Everyone signed in with a role: read.
+			r.Group(func(r chi.Router) {
+				r.Use(s.requireRole(reqctx.RoleViewer))
+				r.Get("/endusers", endusers.List)
+				r.Get("/endusers/{id}", profile.Show)
+				r.Get("/endusers/{id}/conversations", profile.Conversations)
+			})
+
+			// Agents and leads: create and edit customers.
+			r.Group(func(r chi.Router) {
+				r.Use(s.requireRole(reqctx.RoleAgent))
+				r.Get("/endusers/new", create.Form)
+				r.Post("/endusers", create.Create)
+				r.Get("/endusers/{id}/edit", edit.Form)
+				r.Post("/endusers/{id}", edit.Save)
+				r.Post("/endusers/{id}/custom-attributes", profile.SaveAttributes)
+			})
+
+			// Leads: bulk import from CSV and export (issue 6; wired in
+			// imports.go). chi prefers the static export.csv segment to
+			// {id}, whatever the order (tested).
+			r.Group(func(r chi.Router) {
+				r.Use(s.requireRole(reqctx.RoleLead))
+				r.Get("/endusers/export.csv", s.imports.export.CSV)
+				r.Get("/imports", s.imports.h.Index)
+				r.Post("/imports", s.imports.h.Upload)
+				r.Get("/imports/{jid}", s.imports.h.Show)
+				r.Post("/imports/{jid}/start", s.imports.h.Start)
+				r.Post("/imports/{jid}/pause", s.imports.h.Pause)
+				r.Post("/imports/{jid}/cancel", s.imports.h.Cancel)
+				r.Get("/imports/{jid}/results.csv", s.imports.h.Results)
+				r.Get("/imports/{jid}/problems.csv", s.imports.h.Problems)
+			})
+
+			// Leads: GDPR erasure with four-eyes approval, and the audit
+			// log. A denied attempt at an erasure route is audited
+			// (erasure.denied) before the role check answers 403; the
+			// handlers check the role again.
+			if s.store != nil {
+				erasures := &handlers.Erasures{API: s.api, Store: s.store, Approval: s.cfg.ErasureApproval, Tracker: s.tracker}
+				audit := &handlers.Audit{Store: s.store}
+				r.Group(func(r chi.Router) {
+					r.Use(erasures.AuditDenied, s.requireRole(reqctx.RoleLead))
+					r.Get("/endusers/{id}/erasure", erasures.Preview)
+					r.Post("/endusers/{id}/erasure", erasures.Request)
+					r.Get("/erasures", erasures.List)
+					r.Get("/erasures/{rid}", erasures.Show)
+					r.Post("/erasures/{rid}/approve", erasures.Approve)
+					r.Post("/erasures/{rid}/reject", erasures.Reject)
+					r.Post("/erasures/{rid}/extend", erasures.Extend)
+					r.Get("/erasures/{rid}/receipt", erasures.ReceiptPage)
+					r.Get("/erasures/{rid}/receipt.json", erasures.ReceiptJSON)
+				})
+				r.Group(func(r chi.Router) {
+					r.Use(s.requireRole(reqctx.RoleLead))
+					r.Get("/audit", audit.List)
+					r.Get("/audit.csv", audit.CSV)
+				})
+			}
+		})
+	})
+	return r, nil
+}

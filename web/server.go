@@ -1,0 +1,169 @@
+// Package web is the console's HTTP server: the routes (routes.go), the
+// middleware chain, sign-in and sessions, and the wiring of handlers to the
+// Dixa client and the store.
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"golang.org/x/sync/singleflight"
+
+	"github.com/example/dixa-console/apiclient"
+	"github.com/example/dixa-console/handlers"
+	"github.com/example/dixa-console/static"
+	"github.com/example/dixa-console/views"
+	"github.com/example/dixa-console/web/reqctx"
+	"github.com/example/dixa-console/web/store"
+)
+
+// Deps are the collaborators the server is built from.
+type Deps struct {
+	API     *apiclient.Client
+	Logger  *slog.Logger
+	Metrics *Metrics // nil: a fresh registry
+	// Store is the console's database (erasures, audit log, jobs); nil
+	// leaves out the routes that need it.
+	Store *store.Store
+	// ErasureTracker tunes the erasure poller (tests shorten its
+	// intervals); nil means the defaults. Its API and Store are set by New.
+	ErasureTracker *handlers.ErasureTracker
+}
+
+// Server is the console's HTTP handler and what it holds.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	api     *apiclient.Client
+	assets  *static.Assets
+	metrics *Metrics
+	handler http.Handler
+	ready   singleflight.Group
+	htmxCfg string
+	auth    *authState // sign-in, sessions, per-person limit (auth.go)
+	store   *store.Store
+	tracker *handlers.ErasureTracker // follows erasures to completion
+	imports *importsState            // bulk import runner and handlers (imports.go)
+}
+
+// New builds the server and its routes.
+func New(cfg Config, d Deps) (*Server, error) {
+	assets, err := static.New(cfg.BasePath + "/static/")
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, log: d.Logger, api: d.API, assets: assets, metrics: d.Metrics, store: d.Store}
+	if s.metrics == nil {
+		s.metrics = NewMetrics()
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	s.htmxCfg = htmxConfig()
+	if s.store != nil {
+		t := handlers.ErasureTracker{}
+		if d.ErasureTracker != nil {
+			t = *d.ErasureTracker
+		}
+		t.API, t.Store, t.Log = s.api, s.store, s.log.With("component", "erasure-tracker")
+		s.tracker = &t
+	}
+	s.imports = s.newImports()
+	if s.auth, err = newAuthState(cfg); err != nil {
+		return nil, err
+	}
+	h, err := s.routes()
+	if err != nil {
+		return nil, err
+	}
+	s.handler = h
+	return s, nil
+}
+
+// Start runs the background work (the erasure poller, the import runner)
+// until ctx is cancelled; it returns at once.
+func (s *Server) Start(ctx context.Context) {
+	if s.tracker != nil {
+		go s.tracker.Run(ctx)
+	}
+	s.imports.start(ctx)
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// htmxConfig is the htmx-config meta tag: no eval (so the CSP needs no
+// unsafe-eval), no inserted scripts, requests only to ourselves, no history
+// snapshots in localStorage (pages hold personal data), and error responses
+// swapped in so that 409/422/429/5xx pages are seen instead of dropped.
+func htmxConfig() string {
+	type rh struct {
+		Code  string `json:"code"`
+		Swap  bool   `json:"swap"`
+		Error bool   `json:"error,omitempty"`
+	}
+	cfg := map[string]any{
+		"allowEval":              false,
+		"allowScriptTags":        false,
+		"selfRequestsOnly":       true,
+		"historyCacheSize":       0,
+		"refreshOnHistoryMiss":   true,
+		"includeIndicatorStyles": false,
+		"responseHandling": []rh{
+			{Code: "204", Swap: false},
+			{Code: "[23]..", Swap: true},
+			{Code: "(400|403|404|409|413|422|429|500|502|503|504)", Swap: true},
+			{Code: "[45]..", Swap: false, Error: true},
+		},
+	}
+	b, _ := json.Marshal(cfg)
+	return string(b)
+}
+
+// chrome is the frame of pages for this request.
+func (s *Server) chrome(r *http.Request) views.Chrome {
+	c := views.Chrome{
+		BasePath:   s.cfg.BasePath,
+		CSSURL:     s.assets.URL(static.CSS),
+		JSURL:      s.assets.URL(static.JS),
+		HTMXURL:    s.assets.URL(static.HTMX),
+		HTMXConfig: s.htmxCfg,
+		Demo:       s.cfg.AuthMode == "dev",
+	}
+	if id, ok := reqctx.IdentityFrom(r.Context()); ok {
+		c.UserName, c.UserID, c.Role = id.Name, id.ID, id.Role
+	}
+	return c
+}
+
+// healthz is liveness: the process serves. No upstream call.
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Write([]byte("ok\n"))
+}
+
+// readyz is readiness: the upstream answered recently; when that is stale
+// it makes at most one light call (shared by concurrent probes).
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	const fresh = 30 * time.Second
+	if time.Since(s.api.LastSuccess()) < fresh {
+		w.Write([]byte("ready\n"))
+		return
+	}
+	_, err, _ := s.ready.Do("ping", func() (any, error) {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 5*time.Second)
+		defer cancel()
+		return nil, s.api.Ping(ctx)
+	})
+	if err != nil {
+		reqctx.Logger(r.Context()).Warn("not ready: upstream did not answer", "err", err)
+		w.WriteHeader(http.StatusServiceUnavailable)
+		w.Write([]byte("upstream not answering\n"))
+		return
+	}
+	w.Write([]byte("ready\n"))
+}

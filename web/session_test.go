@@ -1,0 +1,157 @@
+package web_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/oauth2-proxy/mockoidc"
+
+	"github.com/example/dixa-console/web"
+	"github.com/example/dixa-console/web/webtest"
+)
+
+// Checklist 14 over HTTP: the cookie as a browser receives it, over TLS
+// (terminated by a local proxy) and plain.
+func TestSessionCookieOverHTTP(t *testing.T) {
+	for _, tc := range []struct {
+		sameSite, proto, name, path string
+		secure, partitioned         bool
+		want                        http.SameSite
+	}{
+		{"lax", "https", "__Host-console", "/", true, false, http.SameSiteLaxMode},
+		{"strict", "https", "__Host-console", "/", true, false, http.SameSiteStrictMode},
+		{"none", "https", "__Host-console", "/", true, true, http.SameSiteNoneMode},
+		{"lax", "", "console", "/support/console/", false, false, http.SameSiteLaxMode},
+	} {
+		t.Run(tc.sameSite+tc.proto, func(t *testing.T) {
+			env := webtest.New(t, webtest.Options{Config: func(c *web.Config) { c.CookieSameSite = tc.sameSite; c.BasePath = "/support/console" }})
+			resp, _ := env.PostForm(t, env.Client(), "/login", url.Values{"name": {"Ada"}, "role": {"viewer"}}, "X-Forwarded-Proto", tc.proto)
+			raw := resp.Header.Values("Set-Cookie")
+			if len(raw) != 1 {
+				t.Fatalf("Set-Cookie %q", raw)
+			}
+			c := resp.Cookies()[0]
+			if c.Name != tc.name || c.Path != tc.path || c.Domain != "" || !c.HttpOnly || c.Secure != tc.secure || c.SameSite != tc.want || c.Partitioned != tc.partitioned || c.MaxAge <= 0 || c.MaxAge > 12*3600 {
+				t.Errorf("Set-Cookie: %s", raw[0])
+			}
+			if resp.Header.Get("Location") != "/support/console/endusers" {
+				t.Errorf("redirect %q, want under the base path", resp.Header.Get("Location"))
+			}
+		})
+	}
+}
+
+func startOIDC(t *testing.T) *mockoidc.MockOIDC {
+	t.Helper()
+	m, err := mockoidc.Run()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Shutdown() })
+	return m
+}
+
+func oidcEnv(t *testing.T, m *mockoidc.MockOIDC) *webtest.Env {
+	return webtest.New(t, webtest.Options{Config: func(c *web.Config) {
+		c.AuthMode = "oidc"
+		c.OIDCIssuer = m.Issuer()
+		c.OIDCClientID = m.ClientID
+		c.OIDCClientSecret = m.ClientSecret
+		c.OIDCRedirectURL = "http://" + c.ListenAddr + "/auth/callback"
+		c.OIDCGroupsClaim = "groups"
+	}})
+}
+
+// follow does one GET and returns the response's Location.
+func follow(t *testing.T, c *http.Client, u string) (*http.Response, string) {
+	t.Helper()
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, u, nil)
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	loc := resp.Header.Get("Location")
+	if loc != "" && strings.HasPrefix(loc, "/") {
+		base, _ := url.Parse(u)
+		ref, _ := base.Parse(loc)
+		loc = ref.String()
+	}
+	return resp, loc
+}
+
+// The oidc sign-in end to end against a real (mock) provider: code flow
+// with PKCE S256, state and nonce; groups from the token.
+func TestOIDCSignIn(t *testing.T) {
+	m := startOIDC(t)
+	env := oidcEnv(t, m)
+	m.QueueUser(&mockoidc.MockUser{Subject: "u-1", Email: "ada@example.com", EmailVerified: true, PreferredUsername: "ada", Groups: []string{"engineering", "support-leads"}})
+
+	c := env.Client()
+	resp, authURL := follow(t, c, env.URL+"/login?next=/endusers%3Fq%3Dx")
+	if resp.StatusCode != http.StatusFound || !strings.HasPrefix(authURL, m.AuthorizationEndpoint()) {
+		t.Fatalf("GET /login: %d → %q", resp.StatusCode, authURL)
+	}
+	q := mustQuery(t, authURL)
+	if q.Get("code_challenge_method") != "S256" || q.Get("code_challenge") == "" || len(q.Get("state")) < 32 || len(q.Get("nonce")) < 32 || !strings.Contains(q.Get("scope"), "openid") {
+		t.Errorf("authorization request lacks PKCE/state/nonce: %v", q)
+	}
+	_, cb := follow(t, c, authURL)
+	if !strings.HasPrefix(cb, env.URL+"/auth/callback?") {
+		t.Fatalf("provider sent the browser to %q", cb)
+	}
+
+	// The callback in another browser (no sign-in in progress there) fails.
+	if resp, _ := follow(t, env.Client(), cb); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("callback in another browser: %d, want 401", resp.StatusCode)
+	}
+	// A forged state fails, and the attempt is used up.
+	forged := strings.Replace(cb, "state="+url.QueryEscape(q.Get("state")), "state=forged", 1)
+	cc := cloneJar(t, env, c)
+	if resp, _ := follow(t, cc, forged); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("forged state: %d, want 401", resp.StatusCode)
+	}
+
+	resp, next := follow(t, c, cb)
+	if resp.StatusCode != http.StatusSeeOther || next != env.URL+"/endusers?q=x" {
+		t.Fatalf("callback: %d → %q", resp.StatusCode, next)
+	}
+	resp, body := env.Get(t, c, "/endusers")
+	if who := doc(t, body).Find("[data-testid=whoami]").Text(); resp.StatusCode != 200 || !strings.Contains(who, "ada") || !strings.Contains(who, "lead") {
+		t.Errorf("after sign-in: %d, whoami %q", resp.StatusCode, who)
+	}
+	// Replaying the callback does not sign anyone in again.
+	if resp, _ := follow(t, c, cb); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("replayed callback: %d, want 401", resp.StatusCode)
+	}
+
+	// Someone whose groups map to no role is signed in but refused.
+	m.QueueUser(&mockoidc.MockUser{Subject: "u-2", Email: "bo@example.com", Groups: []string{"engineering"}})
+	c2 := env.Client()
+	_, a2 := follow(t, c2, env.URL+"/login")
+	_, cb2 := follow(t, c2, a2)
+	follow(t, c2, cb2)
+	resp, body = env.Get(t, c2, "/endusers")
+	if resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "support-viewers") {
+		t.Errorf("no mapped group: %d, want 403 naming the group to ask for", resp.StatusCode)
+	}
+}
+
+func mustQuery(t *testing.T, u string) url.Values {
+	t.Helper()
+	p, err := url.Parse(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p.Query()
+}
+
+// cloneJar returns a client holding the same cookies as c.
+func cloneJar(t *testing.T, env *webtest.Env, c *http.Client) *http.Client {
+	u, _ := url.Parse(env.URL)
+	cc := env.Client()
+	cc.Jar.SetCookies(u, c.Jar.Cookies(u))
+	return cc
+}

@@ -1,0 +1,306 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/example/dixa-console/handlers/bulk"
+)
+
+// ImportJobs is the store of bulk import jobs (bulk.Store) on the jobs and
+// job_rows tables (migration 0002 adds the lease and the per-row columns).
+// A job's kind is "import.create" or "import.update"; its params hold the
+// bulk.Job as JSON; the counts are mirrored into the table's columns.
+type ImportJobs struct{ s *Store }
+
+// ImportJobs returns the import job store.
+func (s *Store) ImportJobs() *ImportJobs { return &ImportJobs{s: s} }
+
+var _ bulk.Store = (*ImportJobs)(nil)
+
+const importJobColumns = `id, state, params`
+
+func (st *ImportJobs) scanJob(r scanner) (bulk.Job, error) {
+	var j bulk.Job
+	var id, state, params string
+	err := r.Scan(&id, &state, &params)
+	if errors.Is(err, sql.ErrNoRows) {
+		return j, bulk.ErrNotFound
+	}
+	if err != nil {
+		return j, fmt.Errorf("store: scan import job: %w", err)
+	}
+	if err := json.Unmarshal([]byte(params), &j); err != nil {
+		return j, fmt.Errorf("store: import job %s params: %w", id, err)
+	}
+	j.ID, j.State = id, state
+	return j, nil
+}
+
+// CreateJob implements bulk.Store.
+func (st *ImportJobs) CreateJob(ctx context.Context, j bulk.Job) error {
+	p, err := json.Marshal(j)
+	if err != nil {
+		return err
+	}
+	_, err = st.s.CreateJob(ctx, Job{ID: j.ID, Kind: "import." + j.Mode, State: j.State, CreatedBy: j.CreatedBy,
+		Total: j.Total, OK: j.OK, Failed: j.Failed, Skipped: j.Invalid, Params: p, CreatedAt: j.CreatedAt})
+	return err
+}
+
+// DeleteJob implements bulk.Store.
+func (st *ImportJobs) DeleteJob(ctx context.Context, id string) error {
+	return st.s.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, st.s.q(`DELETE FROM job_rows WHERE job_id = ?`), id); err != nil {
+			return fmt.Errorf("store: delete job rows: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, st.s.q(`DELETE FROM jobs WHERE id = ? AND kind LIKE 'import.%'`), id); err != nil {
+			return fmt.Errorf("store: delete job: %w", err)
+		}
+		return nil
+	})
+}
+
+// Job implements bulk.Store.
+func (st *ImportJobs) Job(ctx context.Context, id string) (bulk.Job, error) {
+	return st.scanJob(st.s.db.QueryRowContext(ctx, st.s.q(`SELECT `+importJobColumns+` FROM jobs WHERE id = ? AND kind LIKE 'import.%'`), id))
+}
+
+// Jobs implements bulk.Store.
+func (st *ImportJobs) Jobs(ctx context.Context, limit int) ([]bulk.Job, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	rows, err := st.s.db.QueryContext(ctx, `SELECT `+importJobColumns+` FROM jobs WHERE kind LIKE 'import.%' ORDER BY created_at DESC, id LIMIT `+strconv.Itoa(limit))
+	if err != nil {
+		return nil, fmt.Errorf("store: list import jobs: %w", err)
+	}
+	defer rows.Close()
+	var out []bulk.Job
+	for rows.Next() {
+		j, err := st.scanJob(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, j)
+	}
+	return out, rows.Err()
+}
+
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+func (st *ImportJobs) save(ctx context.Context, db execer, j bulk.Job) error {
+	j.UpdatedAt = st.s.clock()
+	p, err := json.Marshal(j)
+	if err != nil {
+		return err
+	}
+	res, err := db.ExecContext(ctx, st.s.q(`UPDATE jobs SET total_rows = ?, ok_rows = ?, failed_rows = ?, skipped_rows = ?, params = ?,
+		updated_at = ?, started_at = ?, finished_at = ? WHERE id = ?`),
+		j.Total, j.OK, j.Failed, j.Invalid, string(p), fmtTime(j.UpdatedAt), fmtTime(j.StartedAt), fmtTime(j.FinishedAt), j.ID)
+	if err != nil {
+		return fmt.Errorf("store: save import job: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return bulk.ErrNotFound
+	}
+	return nil
+}
+
+// SaveJob implements bulk.Store.
+func (st *ImportJobs) SaveJob(ctx context.Context, j bulk.Job) error {
+	return st.save(ctx, st.s.db, j)
+}
+
+// SetState implements bulk.Store.
+func (st *ImportJobs) SetState(ctx context.Context, id string, from []string, to string) (bulk.Job, error) {
+	if len(from) == 0 {
+		return bulk.Job{}, errors.New("store: SetState without from states")
+	}
+	args := []any{to, fmtTime(st.s.clock()), id}
+	for _, f := range from {
+		args = append(args, f)
+	}
+	res, err := st.s.db.ExecContext(ctx, st.s.q(`UPDATE jobs SET state = ?, updated_at = ? WHERE id = ? AND state IN (`+
+		placeholders(len(from))+`)`), args...)
+	if err != nil {
+		return bulk.Job{}, fmt.Errorf("store: set import job state: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	j, err := st.Job(ctx, id)
+	if err != nil {
+		return j, err
+	}
+	if n == 0 {
+		return j, bulk.ErrStateChanged
+	}
+	return j, nil
+}
+
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}
+
+// AddRows implements bulk.Store.
+func (st *ImportJobs) AddRows(ctx context.Context, jobID string, rows []bulk.Row) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	return st.s.tx(ctx, func(tx *sql.Tx) error {
+		stmt, err := tx.PrepareContext(ctx, st.s.q(`INSERT INTO job_rows (job_id, row_no, outcome, dixa_id, error,
+			payload, problem, problem_kind, batch, attrs_pending) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`))
+		if err != nil {
+			return fmt.Errorf("store: prepare import rows: %w", err)
+		}
+		defer stmt.Close()
+		for _, r := range rows {
+			p, err := json.Marshal(r.Item)
+			if err != nil {
+				return err
+			}
+			if _, err := stmt.ExecContext(ctx, jobID, r.Num, r.Outcome, r.DixaID, r.Error, string(p), r.Problem, r.Kind,
+				r.Batch, boolInt(r.AttrsPending)); err != nil {
+				return fmt.Errorf("store: add import row %d: %w", r.Num, err)
+			}
+		}
+		return nil
+	})
+}
+
+var rowFilters = map[int]string{
+	bulk.RowsAll:          ``,
+	bulk.RowsPending:      ` AND outcome = '' AND problem = '' AND batch = 0`,
+	bulk.RowsInFlight:     ` AND outcome = '' AND problem = '' AND batch > 0`,
+	bulk.RowsProblems:     ` AND problem <> ''`,
+	bulk.RowsAttrsPending: ` AND attrs_pending = 1`,
+	bulk.RowsCheckable:    ` AND problem = ''`,
+}
+
+// Rows implements bulk.Store.
+func (st *ImportJobs) Rows(ctx context.Context, jobID string, q bulk.RowQuery) ([]bulk.Row, error) {
+	query := `SELECT row_no, outcome, dixa_id, error, payload, problem, problem_kind, batch, attrs_pending
+		FROM job_rows WHERE job_id = ? AND row_no > ?` + rowFilters[q.Filter] + ` ORDER BY row_no`
+	if q.Limit > 0 {
+		query += ` LIMIT ` + strconv.Itoa(q.Limit)
+	}
+	rows, err := st.s.db.QueryContext(ctx, st.s.q(query), jobID, q.After)
+	if err != nil {
+		return nil, fmt.Errorf("store: import rows: %w", err)
+	}
+	defer rows.Close()
+	var out []bulk.Row
+	for rows.Next() {
+		var r bulk.Row
+		var payload string
+		var attrs int
+		if err := rows.Scan(&r.Num, &r.Outcome, &r.DixaID, &r.Error, &payload, &r.Problem, &r.Kind, &r.Batch, &attrs); err != nil {
+			return nil, fmt.Errorf("store: scan import row: %w", err)
+		}
+		if payload != "" {
+			if err := json.Unmarshal([]byte(payload), &r.Item); err != nil {
+				return nil, fmt.Errorf("store: import row %d payload: %w", r.Num, err)
+			}
+		}
+		r.AttrsPending = attrs != 0
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// UpdateRows implements bulk.Store.
+func (st *ImportJobs) UpdateRows(ctx context.Context, jobID string, rows []bulk.Row, j *bulk.Job) error {
+	return st.s.tx(ctx, func(tx *sql.Tx) error {
+		if len(rows) > 0 {
+			stmt, err := tx.PrepareContext(ctx, st.s.q(`UPDATE job_rows SET outcome = ?, dixa_id = ?, error = ?, payload = ?,
+				problem = ?, problem_kind = ?, batch = ?, attrs_pending = ? WHERE job_id = ? AND row_no = ?`))
+			if err != nil {
+				return fmt.Errorf("store: prepare import row update: %w", err)
+			}
+			defer stmt.Close()
+			for _, r := range rows {
+				p, err := json.Marshal(r.Item)
+				if err != nil {
+					return err
+				}
+				res, err := stmt.ExecContext(ctx, r.Outcome, r.DixaID, r.Error, string(p), r.Problem, r.Kind, r.Batch,
+					boolInt(r.AttrsPending), jobID, r.Num)
+				if err != nil {
+					return fmt.Errorf("store: update import row %d: %w", r.Num, err)
+				}
+				if n, _ := res.RowsAffected(); n == 0 {
+					return bulk.ErrNotFound
+				}
+			}
+		}
+		if j != nil {
+			return st.save(ctx, tx, *j)
+		}
+		return nil
+	})
+}
+
+// Claim implements bulk.Store.
+func (st *ImportJobs) Claim(ctx context.Context, owner string, states []string, ttl time.Duration) (bulk.Job, bool, error) {
+	var id string
+	now := st.s.clock()
+	err := st.s.tx(ctx, func(tx *sql.Tx) error {
+		args := []any{}
+		for _, s := range states {
+			args = append(args, s)
+		}
+		args = append(args, owner, fmtTime(now))
+		q := `SELECT id FROM jobs WHERE kind LIKE 'import.%' AND state IN (` + placeholders(len(states)) + `)
+			AND (lease_owner = '' OR lease_owner = ? OR lease_until < ?) ORDER BY created_at, id LIMIT 1`
+		if st.s.dialect == Postgres {
+			q += ` FOR UPDATE SKIP LOCKED`
+		}
+		err := tx.QueryRowContext(ctx, st.s.q(q), args...).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			id = ""
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("store: claim import job: %w", err)
+		}
+		_, err = tx.ExecContext(ctx, st.s.q(`UPDATE jobs SET lease_owner = ?, lease_until = ? WHERE id = ?`),
+			owner, fmtTime(now.Add(ttl)), id)
+		return err
+	})
+	if err != nil || id == "" {
+		return bulk.Job{}, false, err
+	}
+	j, err := st.Job(ctx, id)
+	return j, err == nil, err
+}
+
+// Renew implements bulk.Store.
+func (st *ImportJobs) Renew(ctx context.Context, id, owner string, ttl time.Duration) (bool, error) {
+	res, err := st.s.db.ExecContext(ctx, st.s.q(`UPDATE jobs SET lease_until = ? WHERE id = ? AND lease_owner = ?`),
+		fmtTime(st.s.clock().Add(ttl)), id, owner)
+	if err != nil {
+		return false, fmt.Errorf("store: renew import job lease: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
+}
+
+// Release implements bulk.Store.
+func (st *ImportJobs) Release(ctx context.Context, id, owner string) error {
+	_, err := st.s.db.ExecContext(ctx, st.s.q(`UPDATE jobs SET lease_owner = '', lease_until = '' WHERE id = ? AND lease_owner = ?`), id, owner)
+	return err
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
