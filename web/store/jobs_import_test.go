@@ -14,11 +14,26 @@ import (
 	"github.com/example/dixa-console/handlers/bulk"
 )
 
-// TestImportJobsRestartOnSQLite runs an import on the SQLite store, stops
-// the runner twice in the middle of a batch, reopens the database (a
-// console restart) and finishes with a new runner: every row exactly once.
-func TestImportJobsRestartOnSQLite(t *testing.T) {
-	dir := t.TempDir()
+// TestImportJobsRestart runs an import on the store (SQLite, and
+// PostgreSQL when TEST_DATABASE_URL is set), stops the runner twice in the
+// middle of a batch, reopens the database (a console restart) and finishes
+// with a new runner: every row exactly once.
+func TestImportJobsRestart(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) {
+		dir := t.TempDir()
+		testImportJobsRestart(t, func() (*Store, error) { return Open(t.Context(), dir, "") })
+	})
+	t.Run("postgres", func(t *testing.T) {
+		u := os.Getenv("TEST_DATABASE_URL")
+		if u == "" {
+			t.Skip("TEST_DATABASE_URL not set")
+		}
+		dsn, dir := postgresSchema(t, u), t.TempDir()
+		testImportJobsRestart(t, func() (*Store, error) { return Open(t.Context(), dir, dsn) })
+	})
+}
+
+func testImportJobsRestart(t *testing.T, reopen func() (*Store, error)) {
 	sim := dixasim.New(dixasim.Options{APIKey: "k", Users: -1})
 	sim.SetLatency("POST /endusers/bulk", 25*time.Millisecond, 25*time.Millisecond)
 	srv := httptest.NewServer(sim)
@@ -35,7 +50,7 @@ func TestImportJobsRestartOnSQLite(t *testing.T) {
 	}
 
 	open := func() (*Store, bulk.Store) {
-		s, err := Open(t.Context(), dir, "")
+		s, err := reopen()
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -46,6 +46,18 @@ func openSQLite(t *testing.T) *Store {
 // openPostgres opens the store in a schema of its own, dropped afterwards.
 func openPostgres(t *testing.T, base string) *Store {
 	t.Helper()
+	s, err := Open(t.Context(), t.TempDir(), postgresSchema(t, base))
+	if err != nil {
+		t.Fatalf("Open postgres: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// postgresSchema creates a schema of its own for the test (dropped
+// afterwards) and returns a database URL that uses it.
+func postgresSchema(t *testing.T, base string) string {
+	t.Helper()
 	admin, err := sql.Open("pgx", base)
 	if err != nil {
 		t.Fatal(err)
@@ -63,12 +75,7 @@ func openPostgres(t *testing.T, base string) *Store {
 	q := u.Query()
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
-	s, err := Open(t.Context(), t.TempDir(), u.String())
-	if err != nil {
-		t.Fatalf("Open postgres: %v", err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
+	return u.String()
 }
 
 // latestMigration is the number of the newest embedded migration.
