@@ -17,10 +17,10 @@ import (
 	"github.com/example/dixa-console/web/respond"
 )
 
-// roleFreshness bounds how long groups read at an oidc sign-in are
+// defaultRoleFreshness bounds how long groups read at an oidc sign-in are
 // trusted: after it the session's tokens are refreshed and the groups read
 // again, so removing someone from the lead group takes effect within it.
-const roleFreshness = 5 * time.Minute
+const defaultRoleFreshness = 5 * time.Minute
 
 // authState is everything sign-in needs, owned by the Server.
 type authState struct {
@@ -29,6 +29,8 @@ type authState struct {
 	header   *auth.Header
 	oidc     *auth.OIDC
 	limiter  *auth.PersonLimiter
+	// roleFresh: see defaultRoleFreshness.
+	roleFresh time.Duration
 }
 
 func newAuthState(cfg Config) (*authState, error) {
@@ -41,7 +43,11 @@ func newAuthState(cfg Config) (*authState, error) {
 			Idle:     cfg.SessionIdle,
 			Absolute: cfg.SessionAbsolute,
 		}),
-		limiter: auth.NewPersonLimiter(cfg.PersonRate, cfg.PersonBurst),
+		limiter:   auth.NewPersonLimiter(cfg.PersonRate, cfg.PersonBurst),
+		roleFresh: cfg.RoleFreshness,
+	}
+	if a.roleFresh <= 0 {
+		a.roleFresh = defaultRoleFreshness
 	}
 	switch cfg.AuthMode {
 	case "dev":
@@ -134,7 +140,7 @@ func (s *Server) identify(w http.ResponseWriter, r *http.Request) (reqctx.Identi
 	if rec == nil {
 		return reqctx.Identity{}, false
 	}
-	if a.mode == "oidc" && time.Since(rec.GroupsAt) > roleFreshness {
+	if a.mode == "oidc" && time.Since(rec.GroupsAt) > a.roleFresh {
 		c, tok, err := a.oidc.Refresh(ctx, rec.Token)
 		if err != nil {
 			log.Warn("session ended: could not refresh the groups at the identity provider", "reason", err.Error(), "actor", rec.Claims.ID)

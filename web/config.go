@@ -52,6 +52,9 @@ type Config struct {
 	// (zero: 5 a second, bursts of 20).
 	PersonRate  float64
 	PersonBurst int
+	// RoleFreshness is how long groups read at an oidc sign-in are trusted
+	// before they are read again from the provider (zero: 5 minutes).
+	RoleFreshness time.Duration
 
 	// Storage and policy.
 	DataDir            string

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
@@ -163,6 +164,23 @@ func limitBody(n int64) func(http.Handler) http.Handler {
 				r.Body = http.MaxBytesReader(w, r.Body, n)
 			}
 			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// pageTimeout bounds the work behind one page or form post: a few upstream
+// calls, each bounded by UPSTREAM_TIMEOUT. Streams (exports, imports) are
+// not under it.
+const pageTimeout = 30 * time.Second
+
+// requestTimeout gives the request's context a deadline, so upstream calls
+// and waits for the rate limit stop when nobody can use the answer any more.
+func requestTimeout(d time.Duration) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			ctx, cancel := context.WithTimeout(r.Context(), d)
+			defer cancel()
+			next.ServeHTTP(w, r.WithContext(ctx))
 		})
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/oauth2-proxy/mockoidc"
 
@@ -53,8 +54,11 @@ func startOIDC(t *testing.T) *mockoidc.MockOIDC {
 	return m
 }
 
-func oidcEnv(t *testing.T, m *mockoidc.MockOIDC) *webtest.Env {
+func oidcEnv(t *testing.T, m *mockoidc.MockOIDC, adjust ...func(*web.Config)) *webtest.Env {
 	return webtest.New(t, webtest.Options{Config: func(c *web.Config) {
+		for _, f := range adjust {
+			f(c)
+		}
 		c.AuthMode = "oidc"
 		c.OIDCIssuer = m.Issuer()
 		c.OIDCClientID = m.ClientID
@@ -154,4 +158,30 @@ func cloneJar(t *testing.T, env *webtest.Env, c *http.Client) *http.Client {
 	cc := env.Client()
 	cc.Jar.SetCookies(u, c.Jar.Cookies(u))
 	return cc
+}
+
+// Checklist 6: a person removed from the lead group loses the role within
+// the freshness bound (here: at once), because the groups are re-read from
+// the provider with the refresh token; the role is never cached beyond it.
+func TestOIDCGroupsRefresh(t *testing.T) {
+	m := startOIDC(t)
+	env := oidcEnv(t, m, func(c *web.Config) { c.RoleFreshness = time.Nanosecond })
+	user := &mockoidc.MockUser{Subject: "u-3", Email: "lea@example.com", Groups: []string{"support-leads"}}
+	m.QueueUser(user)
+	c := env.Client()
+	_, a := follow(t, c, env.URL+"/login")
+	_, cb := follow(t, c, a)
+	follow(t, c, cb)
+	if resp, body := env.Get(t, c, "/endusers"); resp.StatusCode != 200 || !strings.Contains(doc(t, body).Find("[data-testid=whoami]").Text(), "lead") {
+		t.Fatalf("before: %d", resp.StatusCode)
+	}
+	user.Groups = []string{"support-viewers"} // removed from the leads at the provider
+	resp, body := env.Get(t, c, "/endusers")
+	if who := doc(t, body).Find("[data-testid=whoami]").Text(); resp.StatusCode != 200 || !strings.Contains(who, "viewer") {
+		t.Errorf("after removal: %d, whoami %q, want viewer", resp.StatusCode, who)
+	}
+	m.QueueError(&mockoidc.ServerError{Code: http.StatusBadRequest, Error: mockoidc.InvalidGrant, Description: "revoked"})
+	if resp, _ := env.Get(t, c, "/endusers"); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("refresh refused by the provider: %d, want signed out", resp.StatusCode)
+	}
 }
