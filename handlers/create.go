@@ -15,6 +15,7 @@ import (
 	"github.com/example/dixa-console/views"
 	"github.com/example/dixa-console/web/reqctx"
 	"github.com/example/dixa-console/web/respond"
+	"github.com/example/dixa-console/web/store"
 )
 
 // EndUserCreator is what the create form needs from Dixa.
@@ -28,6 +29,9 @@ type EndUserCreator interface {
 type Create struct {
 	API   EndUserCreator
 	Guard *WriteGuard
+	// Audit receives an enduser.created entry per create that reaches
+	// Dixa (created, refused or failed); nil: no log.
+	Audit AuditLogger
 	// PhoneRegion normalises phone numbers typed without a country code.
 	PhoneRegion string
 }
@@ -64,6 +68,21 @@ func (h *Create) page(w http.ResponseWriter, r *http.Request, status int, v view
 type createIdentifiers struct{ email, phone, externalID string }
 
 func (i createIdentifiers) none() bool { return i.email == "" && i.phone == "" && i.externalID == "" }
+
+// names lists the identifiers given, by field name.
+func (i createIdentifiers) names() string {
+	var n []string
+	if i.email != "" {
+		n = append(n, "email")
+	}
+	if i.phone != "" {
+		n = append(n, "phoneNumber")
+	}
+	if i.externalID != "" {
+		n = append(n, "externalId")
+	}
+	return strings.Join(n, ",")
+}
 
 // confirmKey ties "create anyway" to the createIdentifiers that were checked:
 // change one and the check runs again.
@@ -164,8 +183,16 @@ func (h *Create) Create(w http.ResponseWriter, r *http.Request) {
 		finish = func(state int, result string) { h.Guard.tokens.Finish(token, state, result) }
 	}
 
+	// What the entry says: the fields given and the identifiers among
+	// them, by name, and whether a duplicate warning was overridden.
+	details := map[string]string{"fields": changedFields(vals), "identifiers": ids.names()}
+	if form.Get("confirm") == ids.confirmKey() {
+		details["duplicateConfirmed"] = "true"
+	}
 	u, err := h.API.CreateEndUser(r.Context(), createInput(vals))
 	if err != nil {
+		details["error"] = auditErrorClass(err)
+		recordWrite(r, h.Audit, ActEndUserCreated, "", store.OutcomeFailed, details)
 		switch {
 		case errors.Is(err, apiclient.ErrBadRequest):
 			finish(tokenFresh, "")
@@ -187,6 +214,7 @@ func (h *Create) Create(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
+	recordWrite(r, h.Audit, ActEndUserCreated, u.ID, store.OutcomeOK, details)
 	to := "/endusers/" + u.ID + "?saved=created"
 	finish(tokenDone, to)
 	respond.Redirect(w, r, to)

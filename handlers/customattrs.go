@@ -11,6 +11,7 @@ import (
 	"github.com/example/dixa-console/views"
 	"github.com/example/dixa-console/web/reqctx"
 	"github.com/example/dixa-console/web/respond"
+	"github.com/example/dixa-console/web/store"
 )
 
 // keepCurrent is the option value that stands for a Select value matching
@@ -371,6 +372,8 @@ func (h *Profile) SaveAttributes(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if len(conflicts) > 0 {
+		recordWrite(r, h.Audit, ActCustomAttributesUpdated, id, store.OutcomeBlocked,
+			attrAuditDetails(changes, func(c attrChange) bool { _, ok := conflicts[c.def.ID]; return ok }, map[string]string{"reason": "conflict"}))
 		finish(tokenFresh, "")
 		a := section(conflicts)
 		a.Conflict = true
@@ -379,8 +382,11 @@ func (h *Profile) SaveAttributes(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if len(patch) > 0 {
+		inPatch := func(c attrChange) bool { _, ok := patch[c.def.ID]; return ok }
 		saved, err := h.API.PatchEndUserCustomAttributes(r.Context(), id, patch)
 		if err != nil {
+			recordWrite(r, h.Audit, ActCustomAttributesUpdated, id, store.OutcomeFailed,
+				attrAuditDetails(changes, inPatch, map[string]string{"error": auditErrorClass(err)}))
 			a := section(nil)
 			status := h.attrFailure(w, r, err, &a)
 			if errors.Is(err, apiclient.ErrOutcomeUnknown) {
@@ -391,6 +397,7 @@ func (h *Profile) SaveAttributes(w http.ResponseWriter, r *http.Request) {
 			render(status, a)
 			return
 		}
+		recordWrite(r, h.Audit, ActCustomAttributesUpdated, id, store.OutcomeOK, attrAuditDetails(changes, inPatch, nil))
 		u.CustomAttributes = mergeAttrs(u.CustomAttributes, saved, patch)
 	}
 	finish(tokenDone, "/endusers/"+id+"?saved=attrs")
@@ -401,6 +408,27 @@ func (h *Profile) SaveAttributes(w http.ResponseWriter, r *http.Request) {
 	a := attrSection(u, defs, true)
 	a.Status, a.StatusKind = "Custom attributes saved.", "ok"
 	render(http.StatusOK, a)
+}
+
+// attrAuditDetails names the attributes of changes that match for the
+// audit log, by definition id and identifier (never their values), in the
+// order of the definitions, with extra facts added.
+func attrAuditDetails(changes []attrChange, match func(attrChange) bool, extra map[string]string) map[string]string {
+	var ids, identifiers []string
+	for _, c := range changes {
+		if !match(c) {
+			continue
+		}
+		ids = append(ids, c.def.ID)
+		if c.def.Identifier != "" {
+			identifiers = append(identifiers, c.def.Identifier)
+		}
+	}
+	d := map[string]string{"attributes": strings.Join(ids, ","), "identifiers": strings.Join(identifiers, ",")}
+	for k, v := range extra {
+		d[k] = v
+	}
+	return d
 }
 
 // attrFailure puts an upstream failure into the region and returns the

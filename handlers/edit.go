@@ -10,6 +10,7 @@ import (
 	"github.com/example/dixa-console/views"
 	"github.com/example/dixa-console/web/reqctx"
 	"github.com/example/dixa-console/web/respond"
+	"github.com/example/dixa-console/web/store"
 )
 
 // EndUserEditor is what the edit form needs from Dixa.
@@ -22,6 +23,9 @@ type EndUserEditor interface {
 type Edit struct {
 	API   EndUserEditor
 	Guard *WriteGuard
+	// Audit receives an enduser.updated entry per save attempt that
+	// writes, is blocked by a conflict or fails upstream; nil: no log.
+	Audit AuditLogger
 	// PhoneRegion normalises phone numbers typed without a country code.
 	PhoneRegion string
 }
@@ -181,6 +185,8 @@ func (h *Edit) Save(w http.ResponseWriter, r *http.Request) {
 			respond.Error(w, r, err)
 			return
 		}
+		recordWrite(r, h.Audit, ActEndUserUpdated, id, store.OutcomeFailed, map[string]string{
+			"fields": changedFields(vals), "error": auditErrorClass(err), "stage": "reread"})
 		h.failed(w, r, err, &v)
 		render(respond.Classify(err).Status)
 		return
@@ -191,6 +197,7 @@ func (h *Edit) Save(w http.ResponseWriter, r *http.Request) {
 	// theirs (what Dixa holds now), yours.
 	var patch apiclient.PatchEndUserInput
 	conflicts, pending := 0, []string{}
+	var patched, conflicted []string // field names, for the audit log
 	for i := range vals {
 		fv := &vals[i]
 		theirs := held(fv.spec, cur)
@@ -208,13 +215,19 @@ func (h *Edit) Save(w http.ResponseWriter, r *http.Request) {
 			fv.conflict, fv.theirs, fv.oldBase = true, theirs, fv.base
 			fv.choice = ""
 			conflicts++
+			conflicted = append(conflicted, fv.spec.name)
 		default:
 			setPatch(&patch, fv.spec.name, fv.norm)
 			pending = append(pending, fv.spec.label)
+			patched = append(patched, fv.spec.name)
 		}
 		fv.base = theirs
 	}
 	if conflicts > 0 {
+		if !recheck {
+			recordWrite(r, h.Audit, ActEndUserUpdated, id, store.OutcomeBlocked, map[string]string{
+				"fields": strings.Join(conflicted, ","), "reason": "conflict"})
+		}
 		v.Conflict = true
 		render(http.StatusConflict)
 		return
@@ -240,6 +253,8 @@ func (h *Edit) Save(w http.ResponseWriter, r *http.Request) {
 		// The form comes back with the base set to what Dixa held just
 		// before this attempt, so a re-check or a second save compares
 		// against that.
+		recordWrite(r, h.Audit, ActEndUserUpdated, id, store.OutcomeFailed, map[string]string{
+			"fields": strings.Join(patched, ","), "error": auditErrorClass(err)})
 		if errors.Is(err, apiclient.ErrBadRequest) {
 			if !dixaRefusal(err, vals) {
 				v.Errors = []views.FieldError{{Message: "Dixa did not accept these values. Check them and try again."}}
@@ -258,10 +273,64 @@ func (h *Edit) Save(w http.ResponseWriter, r *http.Request) {
 		render(respond.Classify(err).Status)
 		return
 	}
+	recordWrite(r, h.Audit, ActEndUserUpdated, id, store.OutcomeOK, map[string]string{"fields": strings.Join(patched, ",")})
 	verifyWrite(r, vals, after)
 	saved = true
 	finish(tokenDone, "/endusers/"+id+"?saved=profile")
 	respond.Redirect(w, r, "/endusers/"+id+"?saved=profile")
+}
+
+// Audit actions of the agent workflows.
+const (
+	ActEndUserUpdated          = "enduser.updated"
+	ActEndUserCreated          = "enduser.created"
+	ActCustomAttributesUpdated = "customattributes.updated"
+)
+
+// recordWrite appends an audit entry about a customer for the person of
+// r. The entry is written even when the person has gone away meanwhile:
+// the write it records may well have happened. details hold field names
+// and error classes, never values.
+func recordWrite(r *http.Request, a AuditLogger, action, id, outcome string, details map[string]string) {
+	Record(context.WithoutCancel(r.Context()), a, action, "enduser", id, outcome, details)
+}
+
+// changedFields names the fields the person changed, comma-separated, in
+// the form's order.
+func changedFields(vals []fieldValue) string {
+	var names []string
+	for _, fv := range vals {
+		if fv.changed {
+			names = append(names, fv.spec.name)
+		}
+	}
+	return strings.Join(names, ",")
+}
+
+// auditErrorClass names an upstream failure for the audit log: a fixed
+// word per kind of error, never a message or an upstream body.
+func auditErrorClass(err error) string {
+	switch {
+	case errors.Is(err, apiclient.ErrOutcomeUnknown):
+		return "outcome_unknown"
+	case errors.Is(err, apiclient.ErrBadRequest):
+		return "refused"
+	case errors.Is(err, apiclient.ErrNotFound):
+		return "not_found"
+	case errors.Is(err, apiclient.ErrConflict):
+		return "conflict"
+	case errors.Is(err, apiclient.ErrRateLimited):
+		return "rate_limited"
+	case errors.Is(err, apiclient.ErrBreakerOpen):
+		return "breaker_open"
+	case errors.Is(err, apiclient.ErrUnauthorized):
+		return "unauthorized"
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		return "timeout"
+	case errors.Is(err, apiclient.ErrUpstream):
+		return "upstream"
+	}
+	return "internal"
 }
 
 // failed puts an upstream failure at the top of the form.

@@ -30,6 +30,9 @@ type Profile struct {
 	API   ProfileAPI
 	Defs  *Definitions
 	Guard *WriteGuard
+	// Audit receives a customattributes.updated entry per attribute save
+	// that writes, is blocked by a conflict or fails upstream; nil: no log.
+	Audit AuditLogger
 }
 
 // ConvPageLimit is the number of conversations per page.
