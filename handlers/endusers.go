@@ -74,16 +74,7 @@ func (h *EndUsers) List(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	lo := apiclient.ListOptions{PageLimit: limit, PageKey: pageKey}
-	switch s.Kind {
-	case ByEmail:
-		lo.Email = s.Value
-	case ByPhone:
-		lo.Phone = s.Value
-	case ByExternalID:
-		lo.ExternalID = s.Value
-	}
-	page, err := h.API.ListEndUsers(r.Context(), lo)
+	page, err := h.API.ListEndUsers(r.Context(), s.ListOptions(limit, pageKey))
 	if err != nil {
 		if pageKey != "" && errors.Is(err, apiclient.ErrBadRequest) {
 			err = respond.BadRequest("That page link is no longer valid. Start again from the first page.")

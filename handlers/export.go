@@ -91,15 +91,7 @@ func (h *Export) CSV(w http.ResponseWriter, r *http.Request) {
 
 	// The first page is read before anything is written, so that a
 	// failure there is a proper error page.
-	lo := apiclient.ListOptions{PageLimit: exportPageSize}
-	switch s.Kind {
-	case ByEmail:
-		lo.Email = s.Value
-	case ByPhone:
-		lo.Phone = s.Value
-	case ByExternalID:
-		lo.ExternalID = s.Value
-	}
+	lo := s.ListOptions(exportPageSize, "")
 	var page apiclient.Page[apiclient.EndUser]
 	if s.Kind == ByID {
 		u, err := h.retryUser(ctx, s.Value)

@@ -7,6 +7,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/nyaruka/phonenumbers"
+
+	"github.com/example/dixa-console/apiclient"
 )
 
 // Search kinds (the by= parameter).
@@ -86,6 +88,21 @@ func ParseSearch(q, by, region string) (Search, error) {
 	default:
 		return Search{Kind: ByExternalID, Value: q}, nil
 	}
+}
+
+// ListOptions is the one Dixa list filter for the search (none for the
+// plain list; a Dixa id is not a list filter).
+func (s Search) ListOptions(pageLimit int, pageKey string) apiclient.ListOptions {
+	lo := apiclient.ListOptions{PageLimit: pageLimit, PageKey: pageKey}
+	switch s.Kind {
+	case ByEmail:
+		lo.Email = s.Value
+	case ByPhone:
+		lo.Phone = s.Value
+	case ByExternalID:
+		lo.ExternalID = s.Value
+	}
+	return lo
 }
 
 func isUUID(s string) bool {
