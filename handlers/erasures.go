@@ -4,12 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"html"
+	"io"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/a-h/templ"
 	"github.com/google/uuid"
 
 	"github.com/example/dixa-console/apiclient"
@@ -55,7 +58,18 @@ type Erasures struct {
 	// uses it too.
 	Tracker *ErasureTracker
 	Now     func() time.Time
+	// StepUp is how recent the person's last sign-in must be to request or
+	// approve an erasure (security checklist 7); zero: DefaultStepUp. An
+	// identity without an authentication time (header mode with plain
+	// headers: the proxy re-authenticates on its own schedule) passes.
+	StepUp time.Duration
+	// SignInAgain is true when the console's own sign-in page can renew the
+	// sign-in (dev, oidc); the step-up refusal then links to it.
+	SignInAgain bool
 }
+
+// DefaultStepUp is the step-up window when Erasures.StepUp is zero.
+const DefaultStepUp = 15 * time.Minute
 
 func (h *Erasures) now() time.Time {
 	if h.Now != nil {
@@ -107,7 +121,9 @@ func routePattern(r *http.Request) string {
 
 // AuditDenied is middleware for the erasure routes, placed before the
 // role check: it writes the erasure.denied entry for anyone who is not a
-// lead and lets the role check answer 403. (Handlers check again.)
+// lead and lets the role check answer 403. (Handlers check again.) It
+// marks the request (DenialAudited) so that the role check does not write
+// a second, generic access.denied entry for the same refusal.
 func (h *Erasures) AuditDenied(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if id, _ := reqctx.IdentityFrom(r.Context()); !id.Allows(reqctx.RoleLead) {
@@ -117,9 +133,83 @@ func (h *Erasures) AuditDenied(next http.Handler) http.Handler {
 			}
 			Record(r.Context(), h.Store, ActErasureDenied, tt, tid, store.OutcomeDenied, map[string]string{
 				"reason": "role " + id.Role + " is not lead", "route": r.Method + " " + r.URL.Path})
+			r = r.WithContext(context.WithValue(r.Context(), denialAuditedKey{}, true))
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+type denialAuditedKey struct{}
+
+// DenialAudited reports whether a middleware before the role check has
+// already written the audit entry for refusing this request.
+func DenialAudited(ctx context.Context) bool {
+	v, _ := ctx.Value(denialAuditedKey{}).(bool)
+	return v
+}
+
+// stepUpOK reports whether me signed in recently enough to request or
+// approve an erasure (security checklist 7). If not, it answers 403 with a
+// way to sign in again, writes one erasure.denied entry (reason
+// stale_authentication) and returns false; nothing reaches Dixa.
+func (h *Erasures) stepUpOK(w http.ResponseWriter, r *http.Request, me reqctx.Identity) bool {
+	if me.AuthTime.IsZero() {
+		return true // header mode without an authentication time: the proxy decides
+	}
+	window := h.StepUp
+	if window <= 0 {
+		window = DefaultStepUp
+	}
+	age := h.now().Sub(me.AuthTime)
+	if age <= window {
+		return true
+	}
+	ctx := r.Context()
+	tt, tid := erasureTarget(r)
+	if len(tid) > 64 {
+		tid = tid[:64]
+	}
+	Record(ctx, h.Store, ActErasureDenied, tt, tid, store.OutcomeDenied, map[string]string{
+		"reason": "stale_authentication", "route": r.Method + " " + routePattern(r),
+		"maxAge": window.String(), "authAge": age.Truncate(time.Second).String()})
+	reqctx.Logger(ctx).Warn("request denied: sign-in too old for an erasure", "status", http.StatusForbidden,
+		"actor", me.ID, "age", age.Truncate(time.Second).String(), "max", window.String())
+	v := views.ErrorView{Status: http.StatusForbidden, Title: "Please sign in again",
+		Message:       "Please sign in again to confirm it is you; erasure needs a sign-in within the last " + spell(window) + ".",
+		CorrelationID: reqctx.RequestID(ctx)}
+	var page templ.Component = views.ErrorPage(v)
+	if h.SignInAgain {
+		// Back to the page the form came from: the preview
+		// (/endusers/{id}/erasure) or the request (/erasures/{rid}).
+		next := strings.TrimPrefix(r.URL.Path, views.ChromeFrom(ctx).BasePath)
+		next = strings.TrimSuffix(next, "/approve")
+		page = templ.Join(page, signInAgainLink(views.WithQuery(views.Path(ctx, "/login"), "next", next)))
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	respond.Page(w, r, http.StatusForbidden, v.Title, page, respond.Section("erasures"))
+	return false
+}
+
+// signInAgainLink is the step-up refusal's way out: the console's sign-in
+// page, returning to href's next afterwards. href is a console path built
+// with views.WithQuery, escaped here for the attribute.
+func signInAgainLink(href string) templ.Component {
+	return templ.ComponentFunc(func(_ context.Context, w io.Writer) error {
+		_, err := io.WriteString(w, `<p><a class="button" href="`+html.EscapeString(href)+`" data-testid="sign-in-link">Sign in again</a></p>`)
+		return err
+	})
+}
+
+// spell writes a window for people: "15 minutes", "1 minute", else Go's
+// own notation ("90s").
+func spell(d time.Duration) string {
+	switch {
+	case d == time.Minute:
+		return "1 minute"
+	case d >= time.Minute && d%time.Minute == 0:
+		return strconv.Itoa(int(d/time.Minute)) + " minutes"
+	}
+	return d.String()
 }
 
 // lead returns the signed-in lead, or refuses the request.
@@ -379,7 +469,7 @@ func validateErasure(f views.ErasureForm, u apiclient.EndUser, today time.Time) 
 // records it; with single approval it is submitted at once.
 func (h *Erasures) Request(w http.ResponseWriter, r *http.Request) {
 	me, ok := h.lead(w, r)
-	if !ok {
+	if !ok || !h.stepUpOK(w, r, me) {
 		return
 	}
 	id, err := erasureSubject(r)
@@ -460,7 +550,7 @@ func (h *Erasures) Reject(w http.ResponseWriter, r *http.Request) { h.decide(w, 
 
 func (h *Erasures) decide(w http.ResponseWriter, r *http.Request, approve bool) {
 	me, ok := h.lead(w, r)
-	if !ok {
+	if !ok || (approve && !h.stepUpOK(w, r, me)) {
 		return
 	}
 	e, err := h.erasure(r)

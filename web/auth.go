@@ -11,10 +11,12 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/example/dixa-console/handlers"
 	"github.com/example/dixa-console/views"
 	"github.com/example/dixa-console/web/auth"
 	"github.com/example/dixa-console/web/reqctx"
 	"github.com/example/dixa-console/web/respond"
+	"github.com/example/dixa-console/web/store"
 )
 
 // defaultRoleFreshness bounds how long groups read at an oidc sign-in are
@@ -128,7 +130,9 @@ func (s *Server) identify(w http.ResponseWriter, r *http.Request) (reqctx.Identi
 			return reqctx.Identity{}, false
 		}
 		role, via := auth.RoleFor(c.Groups, s.cfg.RoleGroups)
-		return reqctx.Identity{ID: c.ID, Name: c.Name, Role: role, Groups: c.Groups, Via: via}, true
+		// AuthTime is known only from a signed assertion (auth_time, else
+		// iat); plain headers leave it zero and the proxy's schedule applies.
+		return reqctx.Identity{ID: c.ID, Name: c.Name, Role: role, Groups: c.Groups, Via: via, AuthTime: c.AuthTime}, true
 	}
 
 	tls := isTLS(r)
@@ -185,19 +189,66 @@ func (s *Server) notSignedIn(w http.ResponseWriter, r *http.Request) {
 	}))
 }
 
-// requireRole refuses (403, no upstream call) anyone below min. Handlers
-// check again where the action happens (reqctx.IdentityFrom(ctx).Allows).
+// requireRole refuses (403, no upstream call) anyone below min, and
+// appends one access.denied entry to the audit log (unless a middleware
+// before it, such as the erasure routes' AuditDenied, already wrote the
+// entry for this refusal). Handlers check again where the action happens
+// (reqctx.IdentityFrom(ctx).Allows).
 func (s *Server) requireRole(min string) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			id, _ := reqctx.IdentityFrom(r.Context())
 			if !id.Allows(min) {
+				if !handlers.DenialAudited(r.Context()) {
+					s.audit(r.Context(), actAccessDenied, "route", s.routeID(r), store.OutcomeDenied, map[string]string{
+						"method": r.Method, "need": min})
+				}
 				s.forbidden(w, r, min, "")
 				return
 			}
 			next.ServeHTTP(w, r)
 		})
 	}
+}
+
+// Audit actions of sign-in and access control.
+const (
+	actSignIn       = "signin"
+	actSignOut      = "signout"
+	actAccessDenied = "access.denied"
+)
+
+// audit appends one entry to the audit log; without a store (some test
+// setups) it does nothing. The actor comes from the identity in ctx (for a
+// sign-in or sign-out, the session's person, put there by the caller); the
+// store writes a hash of Identity.SessionID, never the id itself.
+func (s *Server) audit(ctx context.Context, action, targetType, targetID, outcome string, details map[string]string) {
+	if s.store == nil {
+		return
+	}
+	handlers.Record(ctx, s.store, action, targetType, targetID, outcome, details)
+}
+
+// routeID names the route a request matched for the audit log: its
+// pattern without the base path ("/endusers/{id}/edit"), never the URL
+// with its ids or query.
+func (s *Server) routeID(r *http.Request) string {
+	p := r.Pattern
+	if p == "" {
+		if rc := chi.RouteContext(r.Context()); rc != nil {
+			p = rc.RoutePattern()
+		}
+	}
+	if p == "" {
+		return "unknown"
+	}
+	if s.cfg.BasePath != "" {
+		p = strings.TrimPrefix(p, s.cfg.BasePath)
+	}
+	if len(p) > 200 {
+		p = p[:200]
+	}
+	return p
 }
 
 // forbidden writes the 403 page: which role is needed, which the person
@@ -293,11 +344,15 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		Claims:  auth.Claims{ID: devID(f.Name), Name: f.Name, Groups: firstGroup(s.cfg.RoleGroups[f.Role])},
 		DevRole: f.Role, Via: "dev",
 	}
-	if _, err := s.auth.sessions.Create(w, r, isTLS(r), rec); err != nil {
+	sid, err := s.auth.sessions.Create(w, r, isTLS(r), rec)
+	if err != nil {
 		respond.Error(w, r, err)
 		return
 	}
 	reqctx.Logger(r.Context()).Info("signed in", "actor", rec.Claims.ID, "role", f.Role, "via", "dev")
+	s.audit(reqctx.WithIdentity(r.Context(), reqctx.Identity{ID: rec.Claims.ID, Name: rec.Claims.Name, Role: f.Role,
+		Groups: rec.Claims.Groups, Via: "dev sign-in", SessionID: sid}),
+		actSignIn, "session", store.HashSession(sid), store.OutcomeOK, map[string]string{"method": "dev"})
 	respond.Redirect(w, r, f.Next)
 }
 
@@ -372,16 +427,30 @@ func safeNext(p string) string {
 }
 
 // logout serves POST /logout: the server forgets the session (a replayed
-// cookie no longer works) and the browser is told to drop cookies and
-// storage of the console.
+// cookie no longer works), expires its cookie, and the browser is told to
+// drop the console's cache and storage.
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	if s.auth.mode != "header" {
 		if rec, _ := s.auth.sessions.Load(r, isTLS(r)); rec != nil {
 			reqctx.Logger(r.Context()).Info("signed out", "actor", rec.Claims.ID)
+			id := reqctx.Identity{ID: rec.Claims.ID, Name: rec.Claims.Name, Groups: rec.Claims.Groups, SessionID: rec.ID, AuthTime: rec.AuthTime}
+			if rec.DevRole != "" {
+				id.Role, id.Via = rec.DevRole, "dev sign-in"
+			} else {
+				id.Role, id.Via = auth.RoleFor(rec.Claims.Groups, s.cfg.RoleGroups)
+			}
+			s.audit(reqctx.WithIdentity(r.Context(), id), actSignOut, "session", store.HashSession(rec.ID), store.OutcomeOK,
+				map[string]string{"method": rec.Via})
 		}
 		s.auth.sessions.Destroy(w, r, isTLS(r))
 	}
-	w.Header().Set("Clear-Site-Data", `"cookies", "storage"`)
+	// Not "cookies": browsers apply it to the cookies of the whole
+	// registrable domain (corp.example), not just this host, which would
+	// also sign people out of the intranet portal next to the console
+	// (console.corp.example beside portal.corp.example, the recommended
+	// topology). Nothing is lost without it: the session is revoked on the
+	// server above and its cookie expired explicitly.
+	w.Header().Set("Clear-Site-Data", `"cache", "storage"`)
 	respond.Page(w, r, http.StatusOK, "Signed out", views.SignedOutPage(views.SignedOutView{Proxy: s.auth.mode == "header"}))
 }
 
@@ -395,36 +464,61 @@ func (s *Server) callback(w http.ResponseWriter, r *http.Request) {
 	tls := isTLS(r)
 	p, ok := s.auth.sessions.TakePending(w, r, tls)
 	q := r.URL.Query()
-	fail := func(reason string, err error) {
+	// fail refuses the sign-in; code is the short reason in the audit log
+	// (never the provider's or Go's error text).
+	fail := func(code, reason string, err error) {
 		if err != nil {
 			log.Warn("oidc sign-in failed", "reason", reason, "err", err.Error())
 		} else {
 			log.Warn("oidc sign-in failed", "reason", reason)
 		}
+		if code != "no_signin_in_progress" {
+			// Only a sign-in this browser started is audited: anyone can
+			// call the callback URL, and a stray or replayed call must not
+			// be able to flood the hash-chained log (it is in the request
+			// log above).
+			s.audit(r.Context(), actSignIn, "session", "", store.OutcomeDenied, map[string]string{"method": "oidc", "reason": code})
+		}
 		respond.Page(w, r, http.StatusUnauthorized, "Please sign in", views.SignInRequired(views.SignInView{Next: p.Next, CorrelationID: reqctx.RequestID(r.Context())}))
 	}
 	if !ok {
-		fail("no sign-in in progress in this browser (expired or replayed)", nil)
+		fail("no_signin_in_progress", "no sign-in in progress in this browser (expired or replayed)", nil)
 		return
 	}
 	if e := q.Get("error"); e != "" {
-		fail("the identity provider refused: "+auth.CleanText(e, 64), nil)
+		fail("provider_refused", "the identity provider refused: "+auth.CleanText(e, 64), nil)
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 15*time.Second)
 	defer cancel()
 	c, tok, err := s.auth.oidc.Finish(ctx, p, q.Get("state"), q.Get("code"))
 	if err != nil {
-		fail("token", err)
+		code := "token_rejected"
+		switch {
+		case errors.Is(err, auth.ErrState):
+			code = "bad_state"
+		case errors.Is(err, auth.ErrNonce):
+			code = "bad_nonce"
+		}
+		fail(code, "token", err)
 		return
 	}
 	rec := auth.Record{Claims: c, Via: "oidc", Token: tok}
-	if _, err := s.auth.sessions.Create(w, r, tls, rec); err != nil {
+	sid, err := s.auth.sessions.Create(w, r, tls, rec)
+	if err != nil {
 		respond.Error(w, r, err)
 		return
 	}
 	role, via := auth.RoleFor(c.Groups, s.cfg.RoleGroups)
 	log.Info("signed in", "actor", c.ID, "role", role, "via", "oidc", "granted_by", via)
+	// Someone whose groups grant no role keeps the session (every page then
+	// answers 403 saying whom to ask), but the sign-in counts as refused.
+	outcome, details := store.OutcomeOK, map[string]string{"method": "oidc"}
+	if role == "" {
+		outcome, details["reason"] = store.OutcomeDenied, "no_mapped_group"
+	}
+	s.audit(reqctx.WithIdentity(r.Context(), reqctx.Identity{ID: c.ID, Name: c.Name, Role: role, Groups: c.Groups, Via: via, SessionID: sid}),
+		actSignIn, "session", store.HashSession(sid), outcome, details)
 	respond.Redirect(w, r, safeNext(p.Next))
 }
 

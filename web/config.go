@@ -55,6 +55,10 @@ type Config struct {
 	// RoleFreshness is how long groups read at an oidc sign-in are trusted
 	// before they are read again from the provider (zero: 5 minutes).
 	RoleFreshness time.Duration
+	// StepUpMaxAge is how recent a person's sign-in must be to request or
+	// approve an erasure (zero: 15 minutes). Header mode without a signed
+	// assertion has no sign-in time, and the proxy's schedule applies.
+	StepUpMaxAge time.Duration
 
 	// Storage and policy.
 	DataDir            string

@@ -15,9 +15,15 @@ import (
 func (s *Server) routes() (http.Handler, error) {
 	endusers := &handlers.EndUsers{API: s.api, PhoneRegion: s.cfg.PhoneDefaultRegion}
 	writes := handlers.NewWriteGuard()
-	profile := &handlers.Profile{API: s.api, Defs: handlers.NewDefinitions(s.api, handlers.DefinitionTTL), Guard: writes}
-	edit := &handlers.Edit{API: s.api, Guard: writes, PhoneRegion: s.cfg.PhoneDefaultRegion}
-	create := &handlers.Create{API: s.api, Guard: writes, PhoneRegion: s.cfg.PhoneDefaultRegion}
+	// A nil *store.Store inside the interface would not be nil to Record:
+	// without a store the handlers get a nil interface and log nothing.
+	var auditLog handlers.AuditLogger
+	if s.store != nil {
+		auditLog = s.store
+	}
+	profile := &handlers.Profile{API: s.api, Defs: handlers.NewDefinitions(s.api, handlers.DefinitionTTL), Guard: writes, Audit: auditLog}
+	edit := &handlers.Edit{API: s.api, Guard: writes, PhoneRegion: s.cfg.PhoneDefaultRegion, Audit: auditLog}
+	create := &handlers.Create{API: s.api, Guard: writes, PhoneRegion: s.cfg.PhoneDefaultRegion, Audit: auditLog}
 
 	r := chi.NewRouter()
 	r.Use(s.requestContext, s.recoverPanics, s.securityHeaders, s.bodyLimit(1<<20))
@@ -53,7 +59,7 @@ func (s *Server) routes() (http.Handler, error) {
 
 			// Everyone signed in with a role: read.
 			r.Group(func(r chi.Router) {
-				r.Use(s.requireRole(reqctx.RoleViewer))
+				r.Use(s.requireRole(reqctx.RoleViewer), requestTimeout(pageTimeout))
 				r.Get("/endusers", endusers.List)
 				r.Get("/endusers/{id}", profile.Show)
 				r.Get("/endusers/{id}/conversations", profile.Conversations)
@@ -61,7 +67,7 @@ func (s *Server) routes() (http.Handler, error) {
 
 			// Agents and leads: create and edit customers.
 			r.Group(func(r chi.Router) {
-				r.Use(s.requireRole(reqctx.RoleAgent))
+				r.Use(s.requireRole(reqctx.RoleAgent), requestTimeout(pageTimeout))
 				r.Get("/endusers/new", create.Form)
 				r.Post("/endusers", create.Create)
 				r.Get("/endusers/{id}/edit", edit.Form)
@@ -90,7 +96,8 @@ func (s *Server) routes() (http.Handler, error) {
 			// (erasure.denied) before the role check answers 403; the
 			// handlers check the role again.
 			if s.store != nil {
-				erasures := &handlers.Erasures{API: s.api, Store: s.store, Approval: s.cfg.ErasureApproval, Tracker: s.tracker}
+				erasures := &handlers.Erasures{API: s.api, Store: s.store, Approval: s.cfg.ErasureApproval, Tracker: s.tracker,
+					StepUp: s.cfg.StepUpMaxAge, SignInAgain: s.auth.mode != "header"}
 				audit := &handlers.Audit{Store: s.store}
 				r.Group(func(r chi.Router) {
 					r.Use(erasures.AuditDenied, s.requireRole(reqctx.RoleLead))

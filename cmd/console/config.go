@@ -61,6 +61,7 @@ var settings = []setting{
 	{"DATA_DIR", "./data", "where the embedded SQLite database lives"},
 	{"DATABASE_URL", "", "postgres://… for a shared database"},
 	{"ERASURE_APPROVAL", "required", "required (four-eyes) or single"},
+	{"STEP_UP_MAX_AGE", "15m", "how recent a sign-in must be to request or approve an erasure"},
 	{"PHONE_DEFAULT_REGION", "DK", "region for phone numbers typed without +"},
 	{"LOG_FORMAT", "text", "text or json"},
 	{"LOG_LEVEL", "info", "debug, info, warn or error"},
@@ -294,6 +295,11 @@ func buildConfig(get func(string) string) (web.Config, error) {
 	c.ErasureApproval = get("ERASURE_APPROVAL")
 	if c.ErasureApproval != "required" && c.ErasureApproval != "single" {
 		bad("ERASURE_APPROVAL", "want required or single, got %q", c.ErasureApproval)
+	}
+	if v, err := time.ParseDuration(get("STEP_UP_MAX_AGE")); err != nil || v < time.Minute || v > 24*time.Hour {
+		bad("STEP_UP_MAX_AGE", "want a duration between 1m and 24h, got %q", get("STEP_UP_MAX_AGE"))
+	} else {
+		c.StepUpMaxAge = v
 	}
 	c.PhoneDefaultRegion = strings.ToUpper(get("PHONE_DEFAULT_REGION"))
 	if phonenumbers.GetCountryCodeForRegion(c.PhoneDefaultRegion) == 0 {

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+	"time"
 )
 
 // Claims is who a sign-in says the person is, before roles are mapped.
@@ -18,6 +19,10 @@ type Claims struct {
 	Groups []string // from the identity provider
 	// Issuer and Subject of a verified token (oidc or a signed assertion).
 	Issuer, Subject string
+	// AuthTime is when the person last authenticated, from a verified
+	// token's auth_time claim (else its iat); zero when unknown (plain
+	// headers).
+	AuthTime time.Time
 }
 
 // Reasons a header-mode request is not signed in. They are logged, never

@@ -67,7 +67,10 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (Claims, error) {
 }
 
 // claimsFromToken reads email, name and groups from a verified token. The
-// identity is the email when the token has one, else the subject.
+// identity is the email when the token has one, else the subject. The
+// authentication time is auth_time when present (OIDC Core §2), else the
+// token's iat: a proxy that mints a fresh assertion per request makes iat
+// always recent, so only auth_time reflects a real sign-in there.
 func claimsFromToken(tok *oidc.IDToken, groupsClaim string) (Claims, error) {
 	var all map[string]any
 	if err := tok.Claims(&all); err != nil {
@@ -90,6 +93,10 @@ func claimsFromToken(tok *oidc.IDToken, groupsClaim string) (Claims, error) {
 		c.Name = c.ID
 	}
 	c.Groups = GroupsClaim(all[groupsClaim])
+	c.AuthTime = tok.IssuedAt
+	if at, ok := all["auth_time"].(float64); ok && at > 0 {
+		c.AuthTime = time.Unix(int64(at), 0)
+	}
 	return c, nil
 }
 
