@@ -36,9 +36,61 @@ type ErasureTracker struct {
 	// makes another (0: 3s).
 	StaleAfter time.Duration
 	// AlertAfter is how long a request may stay unprocessed before every
-	// check logs an error (0: 24h, Dixa's documented worst case).
+	// check logs an error and it counts in Snapshot's UnprocessedOverdue
+	// (0: 24h, Dixa's documented worst case).
 	AlertAfter time.Duration
-	Now        func() time.Time
+	// OnError, when set, is called for every check of an erasure and
+	// every pass that failed (the poll-error metric). A check that lost
+	// a race with another replica, or was cut short by shutdown, has not
+	// failed.
+	OnError func(error)
+	Now     func() time.Time
+}
+
+// ErasureSnapshot is what an operator alerts on (security checklist item
+// 33), as the console's database has it at one moment.
+type ErasureSnapshot struct {
+	// UnprocessedOverdue counts the erasures submitted to Dixa more than
+	// AlertAfter ago whose request had no processedAt at the last check.
+	UnprocessedOverdue int
+	// PastDeadline counts the requests neither verified nor rejected after
+	// their legal deadline (store.Erasure.Overdue): blocked and failed
+	// ones count, as they need someone.
+	PastDeadline int
+}
+
+// Snapshot counts the erasures in the states an operator must hear about.
+// It reads the database, so every replica reports the same figures.
+func (t *ErasureTracker) Snapshot(ctx context.Context) (ErasureSnapshot, error) {
+	all, err := t.Store.ListErasures(ctx)
+	if err != nil {
+		return ErasureSnapshot{}, err
+	}
+	now := t.now()
+	var s ErasureSnapshot
+	for _, e := range all {
+		if t.unprocessedTooLong(e, now) {
+			s.UnprocessedOverdue++
+		}
+		if e.Overdue(now) {
+			s.PastDeadline++
+		}
+	}
+	return s, nil
+}
+
+// unprocessedTooLong reports whether e was submitted more than AlertAfter
+// ago and Dixa has not (as far as we know) processed it.
+func (t *ErasureTracker) unprocessedTooLong(e store.Erasure, now time.Time) bool {
+	return e.State == store.StateSubmitted && !e.SubmittedAt.IsZero() && now.Sub(e.SubmittedAt) > orDefault(t.AlertAfter, 24*time.Hour)
+}
+
+// failed reports err to OnError unless it is no failure (see OnError).
+func (t *ErasureTracker) failed(ctx context.Context, err error) {
+	if err == nil || t.OnError == nil || ctx.Err() != nil || errors.Is(err, store.ErrStateChanged) {
+		return
+	}
+	t.OnError(err)
 }
 
 // trackerIdentity is the actor of the audit entries the tracker writes.
@@ -100,6 +152,7 @@ func (t *ErasureTracker) Run(ctx context.Context) {
 func (t *ErasureTracker) Pass(ctx context.Context) (int, error) {
 	due, err := t.Store.DueForPoll(ctx, t.now(), 20)
 	if err != nil {
+		t.failed(ctx, err)
 		return 0, err
 	}
 	for _, e := range due {
@@ -125,7 +178,12 @@ func (t *ErasureTracker) CheckIfStale(ctx context.Context, e store.Erasure) (sto
 // Check advances one erasure: a submitted one is asked about at Dixa; a
 // processed one is verified.
 func (t *ErasureTracker) Check(ctx context.Context, e store.Erasure) (store.Erasure, error) {
-	ctx = reqctx.WithIdentity(ctx, trackerIdentity)
+	ne, err := t.check(reqctx.WithIdentity(ctx, trackerIdentity), e)
+	t.failed(ctx, err)
+	return ne, err
+}
+
+func (t *ErasureTracker) check(ctx context.Context, e store.Erasure) (store.Erasure, error) {
 	if e.State == store.StateSubmitted {
 		var done bool
 		var err error
@@ -161,7 +219,8 @@ func (t *ErasureTracker) poll(ctx context.Context, e store.Erasure) (store.Erasu
 		return ne, false, errors.Join(err, terr)
 	}
 	if !req.Processed() {
-		if waited := t.now().Sub(e.SubmittedAt); waited > orDefault(t.AlertAfter, 24*time.Hour) {
+		if now := t.now(); t.unprocessedTooLong(e, now) {
+			waited := now.Sub(e.SubmittedAt)
 			t.log().Error("erasure still not processed by Dixa", "erasure", e.ID, "dixaRequestId", e.DixaRequestID, "waited", waited.Round(time.Minute).String())
 		}
 		ne, terr := t.later(ctx, e, "")

@@ -199,6 +199,103 @@ func TestBrowserEndUsers(t *testing.T) {
 		}
 	})
 
+	// Issue 3's quality bar: the conflict provoked by two people, each in a
+	// browser context of their own (own cookie jar, own session), not by
+	// a write behind the browser's back.
+	t.Run("two people in two browser contexts", func(t *testing.T) {
+		other, ok := env.Sim.AnyUserID(func(c apiclient.EndUser) bool { return c.ID != id && c.ID != dixasim.DemoBusyUserID })
+		if !ok {
+			t.Fatal("no second customer in the demo data")
+		}
+		edit := env.URL + "/endusers/" + other + "/edit"
+		ann := euPerson(t, ctx, env, "Agent Anna Two")
+		bo := euPerson(t, ctx, env, "Agent Bo Two")
+		for _, p := range []struct {
+			ctx  context.Context
+			name string
+		}{{ann, "Agent Anna Two"}, {bo, "Agent Bo Two"}} {
+			if who := euRun(t, p.ctx, "whoami", chromedp.Text(chromedp.CSS(`[data-testid="whoami"]`))); !strings.Contains(who, p.name) {
+				t.Errorf("signed in as %q in %s's browser context", who, p.name)
+			}
+		}
+		openForm := func(ctx context.Context) {
+			t.Helper()
+			euRun(t, ctx, "open the form", chromedp.Steps(
+				chromedp.Navigate(edit),
+				chromedp.WaitVisible(chromedp.ID("#f-lastName")),
+				// Cleared by a full page load, kept by an htmx swap.
+				chromedp.Evaluate[chromedp.Void](`window.sameDocument = true`),
+			))
+		}
+		save := func(ctx context.Context, what string, fields map[string]string, then chromedp.Action[chromedp.Void]) {
+			t.Helper()
+			var acts []chromedp.Action[chromedp.Void]
+			for _, f := range []string{"firstName", "lastName", "displayName"} {
+				if v, ok := fields[f]; ok {
+					acts = append(acts, chromedp.SetValue(chromedp.ID("#f-"+f), v))
+				}
+			}
+			acts = append(acts, chromedp.Click(chromedp.CSS(`[data-testid="save"]`)), then)
+			euRun(t, ctx, what, chromedp.Steps(acts...))
+		}
+		savedNotice := chromedp.WaitVisible(chromedp.CSS(`[data-testid="profile-notice"]`))
+
+		// Both open the same customer; Anna saves first, Bo runs into her
+		// change of the same field.
+		openForm(ann)
+		openForm(bo)
+		save(ann, "Anna saves", map[string]string{"lastName": "Anna's Surname"}, savedNotice)
+		if got, _ := env.API.GetEndUser(t.Context(), other); got.LastName != "Anna's Surname" {
+			t.Fatalf("after Anna's save Dixa has last name %q", got.LastName)
+		}
+		save(bo, "Bo saves into the conflict", map[string]string{"lastName": "Bo's Surname", "firstName": "Bo's First"},
+			chromedp.Steps(
+				chromedp.WaitVisible(chromedp.CSS(`[data-conflict="lastName"]`)),
+				chromedp.Sleep(100*time.Millisecond),
+			))
+		webtest.Screenshot(t, bo, "edit-conflict-two-people")
+		if !euRun(t, bo, "same document", chromedp.Evaluate[bool](`window.sameDocument === true`)) {
+			t.Error("the conflict was not swapped in by htmx: the page was reloaded")
+		}
+		yours := euRun(t, bo, "yours", chromedp.Text(chromedp.CSS(`[data-conflict="lastName"] [data-testid="yours"]`)))
+		theirs := euRun(t, bo, "theirs", chromedp.Text(chromedp.CSS(`[data-conflict="lastName"] [data-testid="theirs"]`)))
+		if yours != "Bo's Surname" || theirs != "Anna's Surname" {
+			t.Errorf("Bo's conflict shows yours %q, theirs %q", yours, theirs)
+		}
+		if n := euRun(t, bo, "conflicts", chromedp.Evaluate[int](`document.querySelectorAll("[data-conflict]").length`)); n != 1 {
+			t.Errorf("%d conflicting fields shown, want 1 (lastName)", n)
+		}
+		if focused := euRun(t, bo, "focus", chromedp.Evaluate[string](focusedTestID)); focused != "conflict-summary" {
+			t.Errorf("focus on %q after the conflict, want the summary", focused)
+		}
+		last := euRun(t, bo, "last name field", chromedp.Value(chromedp.ID("f-lastName")))
+		first := euRun(t, bo, "first name field", chromedp.Value(chromedp.ID("f-firstName")))
+		if last != "Bo's Surname" || first != "Bo's First" {
+			t.Errorf("Bo's input after the conflict: first %q, last %q", first, last)
+		}
+		if got, _ := env.API.GetEndUser(t.Context(), other); got.LastName != "Anna's Surname" || got.FirstName == "Bo's First" {
+			t.Errorf("the conflicting save wrote: Dixa has %q %q", got.FirstName, got.LastName)
+		}
+		euRun(t, bo, "Bo keeps his", chromedp.Steps(
+			chromedp.Click(chromedp.CSS(`[data-conflict="lastName"] [data-testid="keep-mine"]`)),
+			chromedp.Click(chromedp.CSS(`[data-testid="save"]`)),
+			savedNotice,
+		))
+		if got, _ := env.API.GetEndUser(t.Context(), other); got.LastName != "Bo's Surname" || got.FirstName != "Bo's First" {
+			t.Errorf("after Bo resolved the conflict Dixa has %q %q", got.FirstName, got.LastName)
+		}
+
+		// Different fields: both changes survive, and nobody sees a conflict.
+		openForm(ann)
+		openForm(bo)
+		save(ann, "Anna changes the display name", map[string]string{"displayName": "Anna's Display"}, savedNotice)
+		save(bo, "Bo changes the first name", map[string]string{"firstName": "Bo's Second First"}, savedNotice)
+		got, _ := env.API.GetEndUser(t.Context(), other)
+		if got.DisplayName != "Anna's Display" || got.FirstName != "Bo's Second First" || got.LastName != "Bo's Surname" {
+			t.Errorf("after two saves of different fields Dixa has display %q, first %q, last %q", got.DisplayName, got.FirstName, got.LastName)
+		}
+	})
+
 	t.Run("create past the duplicate warning", func(t *testing.T) {
 		other, _ := env.API.GetEndUser(t.Context(), dixasim.DemoBusyUserID)
 		if other.ExternalID == "" {
@@ -244,4 +341,27 @@ func euRun[T any](t *testing.T, ctx context.Context, what string, a chromedp.Act
 		t.Fatalf("%s: %v\nat %s\n%.2000s", what, err, loc, html)
 	}
 	return v
+}
+
+// euPerson opens a browser context of its own (separate cookie jar and
+// storage) in the test's browser and signs in there through the dev sign-in
+// page as an agent called name. It first checks that the new context does
+// not share the session of another one.
+func euPerson(t *testing.T, browser context.Context, env *webtest.Env, name string) context.Context {
+	t.Helper()
+	ctx, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
+	t.Cleanup(cancel)
+	// Open the tab here, not under euRun's time limit.
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("new browser context for %s: %v", name, err)
+	}
+	euRun(t, ctx, "sign in as "+name, chromedp.Steps(
+		chromedp.Navigate(env.URL+"/endusers"),
+		chromedp.WaitVisible(chromedp.ID("#name")), // not signed in: no shared cookies
+		chromedp.SetValue(chromedp.ID("#name"), name),
+		chromedp.Click(chromedp.ID("#role-agent")),
+		chromedp.Click(chromedp.CSS(`[data-testid="sign-in"]`)),
+		chromedp.WaitVisible(chromedp.ID("#q")),
+	))
+	return ctx
 }

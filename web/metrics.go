@@ -1,6 +1,8 @@
 package web
 
 import (
+	"context"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"time"
@@ -9,14 +11,18 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/example/dixa-console/handlers"
 )
 
 // Metrics is the console's own Prometheus registry (no global registry):
-// console requests and upstream calls.
+// console requests, upstream calls and the erasure poller (README.md,
+// "Monitoring").
 type Metrics struct {
-	reg      *prometheus.Registry
-	requests *prometheus.HistogramVec
-	upstream *prometheus.HistogramVec
+	reg               *prometheus.Registry
+	requests          *prometheus.HistogramVec
+	upstream          *prometheus.HistogramVec
+	erasurePollErrors prometheus.Counter
 }
 
 // NewMetrics registers the console's collectors in a fresh registry.
@@ -33,8 +39,12 @@ func NewMetrics() *Metrics {
 			Help:    "Requests to Dixa by route, method and status (0 when no answer came).",
 			Buckets: prometheus.DefBuckets,
 		}, []string{"route", "method", "status"}),
+		erasurePollErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "console_erasure_poll_errors_total",
+			Help: "Failed checks of submitted erasures (Dixa's request status, the verification reads) and failed poller passes.",
+		}),
 	}
-	m.reg.MustRegister(m.requests, m.upstream,
+	m.reg.MustRegister(m.requests, m.upstream, m.erasurePollErrors,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -54,4 +64,46 @@ func (m *Metrics) observeRequest(r *http.Request, status int, d time.Duration) {
 // ObserveUpstream records one upstream call; pass it to apiclient.WithObserver.
 func (m *Metrics) ObserveUpstream(method, route string, status int, d time.Duration, err error) {
 	m.upstream.WithLabelValues(route, method, strconv.Itoa(status)).Observe(d.Seconds())
+}
+
+// erasurePollError counts one failure of the erasure poller; it is the
+// tracker's OnError.
+func (m *Metrics) erasurePollError(error) { m.erasurePollErrors.Inc() }
+
+var (
+	erasuresUnprocessedOverdueDesc = prometheus.NewDesc("console_erasures_unprocessed_overdue",
+		"Erasures submitted to Dixa whose request has had no processedAt for longer than the alert threshold (default 24h).", nil, nil)
+	erasuresPastDeadlineDesc = prometheus.NewDesc("console_erasures_past_deadline",
+		"Erasure requests not verified (nor rejected) after their legal deadline.", nil, nil)
+)
+
+// watchErasures registers the erasure alert gauges, read from snapshot at
+// every scrape (one query for both).
+func (m *Metrics) watchErasures(snapshot func(context.Context) (handlers.ErasureSnapshot, error), log *slog.Logger) error {
+	return m.reg.Register(erasureCollector{snapshot: snapshot, log: log})
+}
+
+// erasureCollector is a collector rather than two GaugeFuncs so that a
+// scrape reads the database once. When it cannot, the gauges are left out
+// of that scrape (alert on their absence too) rather than reported as 0.
+type erasureCollector struct {
+	snapshot func(context.Context) (handlers.ErasureSnapshot, error)
+	log      *slog.Logger
+}
+
+func (c erasureCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- erasuresUnprocessedOverdueDesc
+	ch <- erasuresPastDeadlineDesc
+}
+
+func (c erasureCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	s, err := c.snapshot(ctx)
+	if err != nil {
+		c.log.Error("erasure metrics not available", "err", err)
+		return
+	}
+	ch <- prometheus.MustNewConstMetric(erasuresUnprocessedOverdueDesc, prometheus.GaugeValue, float64(s.UnprocessedOverdue))
+	ch <- prometheus.MustNewConstMetric(erasuresPastDeadlineDesc, prometheus.GaugeValue, float64(s.PastDeadline))
 }

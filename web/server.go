@@ -29,7 +29,8 @@ type Deps struct {
 	// leaves out the routes that need it.
 	Store *store.Store
 	// ErasureTracker tunes the erasure poller (tests shorten its
-	// intervals); nil means the defaults. Its API and Store are set by New.
+	// intervals); nil means the defaults. New sets its API, Store, Log and
+	// OnError (the poll-error metric).
 	ErasureTracker *handlers.ErasureTracker
 }
 
@@ -69,7 +70,11 @@ func New(cfg Config, d Deps) (*Server, error) {
 			t = *d.ErasureTracker
 		}
 		t.API, t.Store, t.Log = s.api, s.store, s.log.With("component", "erasure-tracker")
+		t.OnError = s.metrics.erasurePollError
 		s.tracker = &t
+		if err := s.metrics.watchErasures(t.Snapshot, t.Log); err != nil {
+			return nil, err
+		}
 	}
 	s.imports = s.newImports()
 	if s.auth, err = newAuthState(cfg); err != nil {
