@@ -9,9 +9,11 @@ start_postgres() {
     return 0
   fi
   local dir=/tmp/console-ci-pg
-  rm -rf "$dir" && mkdir -p "$dir" && chown postgres "$dir" 2>/dev/null || true
   local as=()
   [ "$(id -u)" = 0 ] && as=(runuser -u postgres --)
+  # A cluster left over from an earlier run on this machine is stopped first.
+  [ -f "$dir/data/postmaster.pid" ] && "${as[@]}" "$bindir/pg_ctl" -D "$dir/data" -m immediate stop >/dev/null 2>&1 || true
+  rm -rf "$dir" && mkdir -p "$dir" && chown postgres "$dir" 2>/dev/null || true
   "${as[@]}" "$bindir/initdb" -D "$dir/data" -A trust -U postgres >/dev/null
   "${as[@]}" "$bindir/pg_ctl" -D "$dir/data" -l "$dir/log" -w \
     -o "-c listen_addresses=127.0.0.1 -p 55432 -k $dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off" start >/dev/null

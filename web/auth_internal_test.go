@@ -1,6 +1,7 @@
 package web
 
 import (
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -35,7 +36,8 @@ func TestRequireRole(t *testing.T) {
 			reached = false
 			r := httptest.NewRequest(http.MethodPost, "/x?role=lead", strings.NewReader("role=lead"))
 			r.Header.Set("X-Forwarded-Groups", "l")
-			r = r.WithContext(reqctx.WithIdentity(r.Context(), reqctx.Identity{ID: "p@example.com", Name: "P", Role: have}))
+			ctx := reqctx.WithLogger(r.Context(), slog.New(slog.DiscardHandler)) // keep the test output quiet
+			r = r.WithContext(reqctx.WithIdentity(ctx, reqctx.Identity{ID: "p@example.com", Name: "P", Role: have}))
 			w := httptest.NewRecorder()
 			h.ServeHTTP(w, r)
 			allowed := reqctx.Rank(have) >= reqctx.Rank(need) && have != ""
