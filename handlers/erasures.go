@@ -860,19 +860,29 @@ func (h *Erasures) receipt(ctx context.Context, e store.Erasure) (Receipt, error
 	return rc, nil
 }
 
-// ReceiptJSON serves GET /erasures/{rid}/receipt.json.
-func (h *Erasures) ReceiptJSON(w http.ResponseWriter, r *http.Request) {
+// loadReceipt reads the erasure of the request and its receipt for a lead;
+// on failure it has answered and returns false.
+func (h *Erasures) loadReceipt(w http.ResponseWriter, r *http.Request) (store.Erasure, Receipt, bool) {
 	if _, ok := h.lead(w, r); !ok {
-		return
+		return store.Erasure{}, Receipt{}, false
 	}
 	e, err := h.erasure(r)
 	if err != nil {
 		respond.Error(w, r, err)
-		return
+		return store.Erasure{}, Receipt{}, false
 	}
 	rc, err := h.receipt(r.Context(), e)
 	if err != nil {
 		respond.Error(w, r, err)
+		return store.Erasure{}, Receipt{}, false
+	}
+	return e, rc, true
+}
+
+// ReceiptJSON serves GET /erasures/{rid}/receipt.json.
+func (h *Erasures) ReceiptJSON(w http.ResponseWriter, r *http.Request) {
+	e, rc, ok := h.loadReceipt(w, r)
+	if !ok {
 		return
 	}
 	b, err := json.MarshalIndent(rc, "", "  ")
@@ -887,17 +897,8 @@ func (h *Erasures) ReceiptJSON(w http.ResponseWriter, r *http.Request) {
 
 // ReceiptPage serves GET /erasures/{rid}/receipt: the printable receipt.
 func (h *Erasures) ReceiptPage(w http.ResponseWriter, r *http.Request) {
-	if _, ok := h.lead(w, r); !ok {
-		return
-	}
-	e, err := h.erasure(r)
-	if err != nil {
-		respond.Error(w, r, err)
-		return
-	}
-	rc, err := h.receipt(r.Context(), e)
-	if err != nil {
-		respond.Error(w, r, err)
+	e, rc, ok := h.loadReceipt(w, r)
+	if !ok {
 		return
 	}
 	v := views.ErasureReceipt{E: h.erasureView(e), AuditHash: rc.AuditHash, Printed: h.now()}
