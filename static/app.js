@@ -40,6 +40,12 @@
     if (s) s.textContent = "The console could not be reached. Check your connection and try again; nothing you typed was lost.";
   });
 
+  // Print buttons (data-print) are hidden until this script can run them.
+  document.querySelectorAll("[data-print]").forEach(function (b) {
+    b.hidden = false;
+    b.addEventListener("click", function () { window.print(); });
+  });
+
   // Confirmation for buttons that ask for it (data-confirm), without eval.
   document.addEventListener("click", function (e) {
     var b = e.target.closest && e.target.closest("[data-confirm]");
