@@ -49,6 +49,13 @@ type Audit struct {
 	Store AuditReader
 }
 
+// allowed checks the lead role again in the handler (see allowed); the
+// denial is audited when the store can write.
+func (h *Audit) allowed(w http.ResponseWriter, r *http.Request) bool {
+	al, _ := h.Store.(AuditLogger)
+	return allowed(w, r, al, reqctx.RoleLead)
+}
+
 const auditPageSize = 50
 
 // auditFilter reads the filters shared by the page and the CSV export:
@@ -85,6 +92,9 @@ func auditFilter(r *http.Request) (store.AuditFilter, views.AuditFilter, error) 
 // List serves GET /audit?actor=&action=&targetType=&target=&from=&to=&before=:
 // the newest entries first, 50 a page, "before" being the cursor.
 func (h *Audit) List(w http.ResponseWriter, r *http.Request) {
+	if !h.allowed(w, r) {
+		return
+	}
 	f, v, err := auditFilter(r)
 	if err != nil {
 		respond.Error(w, r, err)
@@ -150,6 +160,9 @@ func sortedKeys(m map[string]string) []string {
 // entry, oldest first, columns time, actor, actorName, role, action,
 // targetType, targetId, outcome, correlationId, hash.
 func (h *Audit) CSV(w http.ResponseWriter, r *http.Request) {
+	if !h.allowed(w, r) {
+		return
+	}
 	f, _, err := auditFilter(r)
 	if err != nil {
 		respond.Error(w, r, err)

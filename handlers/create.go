@@ -42,6 +42,9 @@ const maxPrefill = 2048
 // Form serves GET /endusers/new, prefilled from the query (the search's
 // empty state links /endusers/new?email=…).
 func (h *Create) Form(w http.ResponseWriter, r *http.Request) {
+	if !allowed(w, r, h.Audit, reqctx.RoleAgent) {
+		return
+	}
 	q := r.URL.Query()
 	specs := profileSpecs()
 	vals := make([]fieldValue, len(specs))
@@ -97,8 +100,16 @@ func (i createIdentifiers) confirmKey() string {
 // carries a confirmation bound to those createIdentifiers). The one-time form
 // token makes a double click create one customer.
 func (h *Create) Create(w http.ResponseWriter, r *http.Request) {
-	if err := r.ParseForm(); err != nil || r.PostForm.Get("formVersion") != "1" {
-		respond.Error(w, r, respond.BadRequest("The form could not be read. Open the new customer page again."))
+	if !allowed(w, r, h.Audit, reqctx.RoleAgent) {
+		return
+	}
+	const unreadable = "The form could not be read. Open the new customer page again."
+	if err := r.ParseForm(); err != nil {
+		respond.Error(w, r, respond.FormError(err, unreadable))
+		return
+	}
+	if r.PostForm.Get("formVersion") != "1" {
+		respond.Error(w, r, respond.BadRequest(unreadable))
 		return
 	}
 	form := r.PostForm

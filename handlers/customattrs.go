@@ -226,13 +226,16 @@ func (c attrChange) display(input string) string {
 // else changed them since the page was shown. htmx gets the region back
 // with inline feedback; a plain form is redirected to the profile.
 func (h *Profile) SaveAttributes(w http.ResponseWriter, r *http.Request) {
+	if !allowed(w, r, h.Audit, reqctx.RoleAgent) {
+		return
+	}
 	id, ok := pathID(r)
 	if !ok {
 		respond.Error(w, r, noSuchCustomer())
 		return
 	}
 	if err := r.ParseForm(); err != nil {
-		respond.Error(w, r, respond.BadRequest("The form could not be read."))
+		respond.Error(w, r, respond.FormError(err, "The form could not be read."))
 		return
 	}
 	defs, err := h.Defs.Get(r.Context())

@@ -34,6 +34,9 @@ type Edit struct {
 // names, filled with what Dixa holds, which the form also carries back
 // (hidden) as the base of the save's comparison.
 func (h *Edit) Form(w http.ResponseWriter, r *http.Request) {
+	if !allowed(w, r, h.Audit, reqctx.RoleAgent) {
+		return
+	}
 	id, ok := pathID(r)
 	if !ok {
 		respond.Error(w, r, noSuchCustomer())
@@ -77,13 +80,21 @@ func (h *Edit) page(w http.ResponseWriter, r *http.Request, status int, v views.
 // input kept: 422 for invalid input (ours or Dixa's), 502/503/504 for
 // upstream trouble, with an offer to re-check when the outcome is unknown.
 func (h *Edit) Save(w http.ResponseWriter, r *http.Request) {
+	if !allowed(w, r, h.Audit, reqctx.RoleAgent) {
+		return
+	}
 	id, ok := pathID(r)
 	if !ok {
 		respond.Error(w, r, noSuchCustomer())
 		return
 	}
-	if err := r.ParseForm(); err != nil || r.PostForm.Get("formVersion") != "1" {
-		respond.Error(w, r, respond.BadRequest("The form could not be read. Open the edit page again."))
+	const unreadable = "The form could not be read. Open the edit page again."
+	if err := r.ParseForm(); err != nil {
+		respond.Error(w, r, respond.FormError(err, unreadable))
+		return
+	}
+	if r.PostForm.Get("formVersion") != "1" {
+		respond.Error(w, r, respond.BadRequest(unreadable))
 		return
 	}
 	form := r.PostForm

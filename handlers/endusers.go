@@ -14,6 +14,7 @@ import (
 
 	"github.com/example/dixa-console/apiclient"
 	"github.com/example/dixa-console/views"
+	"github.com/example/dixa-console/web/reqctx"
 	"github.com/example/dixa-console/web/respond"
 )
 
@@ -38,6 +39,9 @@ const (
 // List serves GET /endusers?q=&by=&pageKey=&pageLimit=: the list of every
 // customer page by page, or the result of a search by one identifier.
 func (h *EndUsers) List(w http.ResponseWriter, r *http.Request) {
+	if !allowed(w, r, nil, reqctx.RoleViewer) {
+		return
+	}
 	qv := r.URL.Query()
 	q, by := qv.Get("q"), qv.Get("by")
 	opts := []respond.Option{respond.Section("endusers"), respond.Search(q, by)}

@@ -477,6 +477,10 @@ func (h *Erasures) Request(w http.ResponseWriter, r *http.Request) {
 		respond.Error(w, r, err)
 		return
 	}
+	if err := r.ParseForm(); err != nil {
+		respond.Error(w, r, respond.FormError(err, "The erasure form could not be read."))
+		return
+	}
 	f := readErasureForm(r)
 	ctx := r.Context()
 	u, err := h.API.GetEndUser(ctx, id)
@@ -561,6 +565,10 @@ func (h *Erasures) decide(w http.ResponseWriter, r *http.Request, approve bool) 
 	if e.RequestedByID == me.ID {
 		h.deny(w, r, "requester may not decide their own request",
 			"You requested this erasure, so another lead has to approve or reject it.")
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		respond.Error(w, r, respond.FormError(err, "The decision form could not be read."))
 		return
 	}
 	comment := strings.TrimSpace(r.PostFormValue("comment"))
@@ -776,6 +784,10 @@ func (h *Erasures) Extend(w http.ResponseWriter, r *http.Request) {
 	e, err := h.erasure(r)
 	if err != nil {
 		respond.Error(w, r, err)
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		respond.Error(w, r, respond.FormError(err, "The form could not be read."))
 		return
 	}
 	reason := strings.TrimSpace(r.PostFormValue("reason"))

@@ -54,6 +54,9 @@ var exportColumns = []string{"id", "createdAt", "displayName", "firstName", "mid
 // (confirm=1). Cells are escaped against formula injection. The export is
 // audit-logged with its query kind and row count, never the query value.
 func (h *Export) CSV(w http.ResponseWriter, r *http.Request) {
+	if !allowed(w, r, h.Audit, reqctx.RoleLead) {
+		return
+	}
 	qv := r.URL.Query()
 	q, by := qv.Get("q"), qv.Get("by")
 	s, err := ParseSearch(q, by, h.PhoneRegion)

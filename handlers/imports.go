@@ -60,6 +60,9 @@ func (h *Imports) rps() float64 {
 
 // Index serves GET /imports: the upload form and the recent jobs.
 func (h *Imports) Index(w http.ResponseWriter, r *http.Request) {
+	if !allowed(w, r, h.Audit, reqctx.RoleLead) {
+		return
+	}
 	h.index(w, r, http.StatusOK, views.ImportForm{Mode: bulk.ModeCreate, BatchSize: strconv.Itoa(bulk.DefaultBatchSize)})
 }
 
@@ -83,6 +86,9 @@ func (h *Imports) index(w http.ResponseWriter, r *http.Request, status int, f vi
 // it as a job and redirects to the job page. A file that cannot be
 // imported re-renders the form with the reason (422, or 413 when too big).
 func (h *Imports) Upload(w http.ResponseWriter, r *http.Request) {
+	if !allowed(w, r, h.Audit, reqctx.RoleLead) {
+		return
+	}
 	form := views.ImportForm{Mode: bulk.ModeCreate, BatchSize: strconv.Itoa(bulk.DefaultBatchSize)}
 	refuse := func(status int, msg string) {
 		form.Error = msg
@@ -175,6 +181,9 @@ func (h *Imports) job(r *http.Request) (bulk.Job, error) {
 // htmx (the page polls itself every second while the job moves) it answers
 // with the fragment only.
 func (h *Imports) Show(w http.ResponseWriter, r *http.Request) {
+	if !allowed(w, r, h.Audit, reqctx.RoleLead) {
+		return
+	}
 	j, err := h.job(r)
 	if err != nil {
 		respond.Error(w, r, err)
@@ -228,8 +237,8 @@ func (h *Imports) view(ctx context.Context, j bulk.Job) (views.ImportJob, error)
 		if j.Mode == bulk.ModeUpdate {
 			what = "the customer of each row"
 		}
-		v.CheckText = fmt.Sprintf("Checked against Dixa for %s: %d lookups, one request each (about %s at %g requests a second, in the low-priority lane so that agents go first).",
-			what, j.CheckCost, duration(float64(j.CheckCost)/rate), rate)
+		v.CheckText = fmt.Sprintf("Checked against Dixa for %s: %s, one request each (about %s at %g requests a second, in the low-priority lane so that agents go first).",
+			what, plural(j.CheckCost, "lookup"), duration(float64(j.CheckCost)/rate), rate)
 		if j.State == bulk.StateChecking {
 			v.CheckText = fmt.Sprintf("Checking against Dixa for %s: %d of %d lookups done, one request each (about %s left at %g requests a second; agents go first).",
 				what, j.CheckDone, j.CheckCost, duration(float64(j.CheckCost-j.CheckDone)/rate), rate)
@@ -245,8 +254,8 @@ func (h *Imports) view(ctx context.Context, j bulk.Job) (views.ImportJob, error)
 		}
 	}
 	reqs := int(math.Ceil(float64(j.Remaining())/float64(max(j.BatchSize, 1)))) + j.AttrRows
-	v.RunCost = fmt.Sprintf("Sending the remaining %d rows takes about %d requests to Dixa (%d rows per request, plus one per row with custom attributes): about %s at %g requests a second if no agent needs them.",
-		j.Remaining(), reqs, j.BatchSize, duration(float64(reqs)/rate), rate)
+	v.RunCost = fmt.Sprintf("Sending the remaining %s takes about %s to Dixa (%s per request, plus one per row with custom attributes): about %s at %g requests a second if no agent needs them.",
+		plural(j.Remaining(), "row"), plural(reqs, "request"), plural(j.BatchSize, "row"), duration(float64(reqs)/rate), rate)
 	if j.State == bulk.StateRunning && j.Remaining() > 0 {
 		v.ETA = "about " + duration(h.eta(j, float64(reqs)/rate)) + " left"
 	}
@@ -286,9 +295,16 @@ func (h *Imports) eta(j bulk.Job, floor float64) float64 {
 // Start serves POST /imports/{jid}/start: starts a dry-run job (optional
 // batchSize) or resumes a paused one.
 func (h *Imports) Start(w http.ResponseWriter, r *http.Request) {
+	if !allowed(w, r, h.Audit, reqctx.RoleLead) {
+		return
+	}
 	j, err := h.job(r)
 	if err != nil {
 		respond.Error(w, r, err)
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		respond.Error(w, r, respond.FormError(err, "The form could not be read."))
 		return
 	}
 	if bs := strings.TrimSpace(r.PostFormValue("batchSize")); bs != "" && j.State == bulk.StateReady {
@@ -337,6 +353,9 @@ func (h *Imports) Cancel(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Imports) transition(w http.ResponseWriter, r *http.Request, from []string, to, action string) {
+	if !allowed(w, r, h.Audit, reqctx.RoleLead) {
+		return
+	}
 	j, err := h.job(r)
 	if err != nil {
 		respond.Error(w, r, err)
@@ -375,6 +394,9 @@ func (h *Imports) Problems(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Imports) csv(w http.ResponseWriter, r *http.Request, name string, write func(context.Context, bulk.Store, bulk.Job, io.Writer) error) {
+	if !allowed(w, r, h.Audit, reqctx.RoleLead) {
+		return
+	}
 	j, err := h.job(r)
 	if err != nil {
 		respond.Error(w, r, err)

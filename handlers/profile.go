@@ -61,6 +61,9 @@ func noSuchCustomer() error {
 // parallel, so the page costs one upstream round trip; a warm view makes
 // two upstream calls.
 func (h *Profile) Show(w http.ResponseWriter, r *http.Request) {
+	if !allowed(w, r, h.Audit, reqctx.RoleViewer) {
+		return
+	}
 	id, ok := pathID(r)
 	if !ok {
 		respond.Error(w, r, noSuchCustomer())
@@ -106,6 +109,9 @@ func (h *Profile) Show(w http.ResponseWriter, r *http.Request) {
 // of the customer's conversations, as a full page or as the htmx fragment
 // that replaces the profile's conversations region.
 func (h *Profile) Conversations(w http.ResponseWriter, r *http.Request) {
+	if !allowed(w, r, h.Audit, reqctx.RoleViewer) {
+		return
+	}
 	id, ok := pathID(r)
 	if !ok {
 		respond.Error(w, r, noSuchCustomer())

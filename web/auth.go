@@ -331,7 +331,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	f, err := parseLoginForm(r)
 	if err != nil {
-		respond.Error(w, r, respond.BadRequest("The sign-in form could not be read."))
+		respond.Error(w, r, respond.FormError(err, "The sign-in form could not be read."))
 		return
 	}
 	v := views.LoginView{Name: f.Name, Role: f.Role, Next: f.Next}
@@ -414,7 +414,9 @@ func firstGroup(gs []string) []string {
 }
 
 // safeNext keeps a return path only when it is a path of this console
-// ("/endusers?q=x"): never another host, scheme or a protocol-relative URL.
+// ("/endusers?q=x"): never another host, scheme or a protocol-relative URL,
+// and no dot segments ("/../", also percent-encoded, which browsers
+// resolve too), which would lead out from under BASE_PATH.
 func safeNext(p string) string {
 	if p == "" || len(p) > 2048 || !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") || strings.ContainsAny(p, "\\\r\n\t") {
 		return "/endusers"
@@ -422,6 +424,14 @@ func safeNext(p string) string {
 	u, err := url.Parse(p)
 	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Path == "/login" || strings.HasPrefix(u.Path, "/auth/") || u.Path == "/logout" {
 		return "/endusers"
+	}
+	if strings.HasPrefix(u.Path, "//") {
+		return "/endusers"
+	}
+	for seg := range strings.SplitSeq(u.Path, "/") {
+		if seg == "." || seg == ".." || strings.ContainsAny(seg, "\\") {
+			return "/endusers"
+		}
 	}
 	return p
 }

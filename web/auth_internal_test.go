@@ -98,6 +98,20 @@ func TestSafeNext(t *testing.T) {
 		"/x\r\nSet-Cookie: a=b":         "/endusers",
 		"endusers":                      "/endusers",
 		"/" + strings.Repeat("a", 3000): "/endusers",
+		// Out from under BASE_PATH by dot segments, plain or encoded (browsers
+		// resolve %2e%2e as ..), and encoded slashes and backslashes.
+		"/../../evil":           "/endusers",
+		"/endusers/../../admin": "/endusers",
+		"/%2e%2e/%2e%2e/admin":  "/endusers",
+		"/%2E%2E/admin?x=1":     "/endusers",
+		"/.//evil.example":      "/endusers",
+		"/%2F%2Fevil.example":   "/endusers",
+		"/%5Cevil.example":      "/endusers",
+		"/%2F/evil.example":     "/endusers",
+		"/%6Cogin?next=//evil":  "/endusers",
+		"https:/\\evil.example": "/endusers",
+		"/endusers?q=..%2F..":   "/endusers?q=..%2F..",
+		"/endusers/a..b":        "/endusers/a..b",
 	} {
 		if got := safeNext(in); got != want {
 			t.Errorf("safeNext(%q) = %q, want %q", in, got, want)

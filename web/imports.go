@@ -45,10 +45,11 @@ func (in *importsState) start(ctx context.Context) { go in.runner.Run(ctx) }
 
 // bodyLimit caps request bodies at def bytes, except an import upload
 // (POST /imports), which may carry a file up to the import limit plus the
-// multipart envelope.
+// multipart envelope (its handler answers an oversized file with the form
+// and the reason, so it is not refused early).
 func (s *Server) bodyLimit(def int64) func(http.Handler) http.Handler {
 	importPath := s.cfg.BasePath + "/imports"
-	small, big := limitBody(def), limitBody(handlers.DefaultImportMaxBytes+1<<20)
+	small, big := limitBody(def, true), limitBody(handlers.DefaultImportMaxBytes+1<<20, false)
 	return func(next http.Handler) http.Handler {
 		sh, bh := small(next), big(next)
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -156,10 +156,18 @@ func isLoopback(remote string) bool {
 	return host == "127.0.0.1" || host == "::1" || strings.HasPrefix(host, "127.")
 }
 
-// limitBody caps request bodies so a huge POST cannot exhaust memory.
-func limitBody(n int64) func(http.Handler) http.Handler {
+// limitBody caps request bodies so a huge POST cannot exhaust memory. A
+// body announced (Content-Length) larger than n is refused at once with
+// 413 when early is set; one that turns out larger while being read fails
+// the handler's form parsing (respond.FormError: 413 as well).
+func limitBody(n int64, early bool) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if early && r.ContentLength > n {
+				reqctx.Logger(r.Context()).Warn("request body too large", "method", r.Method, "path", r.URL.Path, "bytes", r.ContentLength, "limit", n)
+				respond.Error(w, r, respond.TooLarge())
+				return
+			}
 			if r.Body != nil {
 				r.Body = http.MaxBytesReader(w, r.Body, n)
 			}

@@ -134,6 +134,26 @@ func Unprocessable(msg string) error {
 	return &Err{Status: http.StatusUnprocessableEntity, Title: "Please check your input", Message: msg}
 }
 
+// TooLarge is a 413: the request body is over the console's size limit,
+// so none of it is used.
+func TooLarge() error {
+	return &Err{Status: http.StatusRequestEntityTooLarge, Title: "Too much data",
+		Message: "What was sent is larger than the console accepts, so nothing was done. Shorten the text and try again."}
+}
+
+// FormError is the error for a posted form that could not be read: a 413
+// when the body is over the size limit (a partly read form is never acted
+// on), else a 400 with msg.
+func FormError(err error, msg string) error {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		e := TooLarge().(*Err)
+		e.Cause = err
+		return e
+	}
+	return &Err{Status: http.StatusBadRequest, Title: "That request cannot be served", Message: msg, Cause: err}
+}
+
 // Classify turns any error into the safe status, title and message shown to
 // people. Upstream bodies and Go error strings are never part of the
 // message.

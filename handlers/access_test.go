@@ -1,0 +1,140 @@
+package handlers_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/example/dixa-console/apiclient"
+	"github.com/example/dixa-console/handlers"
+	"github.com/example/dixa-console/handlers/bulk"
+	"github.com/example/dixa-console/web/reqctx"
+	"github.com/example/dixa-console/web/store"
+)
+
+// recordingAudit is an audit log and reader that counts what reaches it.
+type recordingAudit struct {
+	mu      sync.Mutex
+	entries []store.AuditEntry
+	reads   int
+}
+
+func (a *recordingAudit) Audit(_ context.Context, e store.AuditEntry) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.entries = append(a.entries, e)
+	return nil
+}
+
+func (a *recordingAudit) ListAudit(context.Context, store.AuditFilter) ([]store.AuditEntry, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.reads++
+	return nil, nil
+}
+
+// Interface §3 and the "checked by middleware on the route group and again
+// where the action happens" promise: every handler of an agent or lead
+// action refuses a lower role by itself (403 naming the role, one
+// access.denied entry), without the route middleware in front and with
+// forged role fields, and nothing reaches Dixa or the audit reader.
+func TestHandlersRecheckRole(t *testing.T) {
+	var upstream atomic.Int64
+	fake := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		upstream.Add(1)
+		http.Error(w, `{"message":"should not be called"}`, http.StatusInternalServerError)
+	}))
+	t.Cleanup(fake.Close)
+	api, err := apiclient.New(fake.URL, apiclient.WithAPIKey("k"), apiclient.WithRetries(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	audit := &recordingAudit{}
+	guard := handlers.NewWriteGuard()
+	edit := &handlers.Edit{API: api, Guard: guard, Audit: audit}
+	create := &handlers.Create{API: api, Guard: guard, Audit: audit}
+	profile := &handlers.Profile{API: api, Defs: handlers.NewDefinitions(api, handlers.DefinitionTTL), Guard: guard, Audit: audit}
+	imports := &handlers.Imports{Store: bulk.NewMemStore(), Defs: api, Audit: audit}
+	export := &handlers.Export{API: api, Audit: audit}
+	auditPages := &handlers.Audit{Store: audit}
+	list := &handlers.EndUsers{API: api}
+
+	const uid = "de000000-0000-4000-8000-000000000001"
+	const jid = "0b7c3c7e-1d2a-4f55-9a0e-3e1f2a4b5c6d"
+	forged := url.Values{"formVersion": {"1"}, "role": {"lead"}, "displayName": {"Eve"}, "mode": {"create"}}.Encode()
+	routes := []struct {
+		need    string
+		method  string
+		path    string
+		handler http.HandlerFunc
+	}{
+		{reqctx.RoleViewer, "GET", "/endusers", list.List},
+		{reqctx.RoleViewer, "GET", "/endusers/{id}", profile.Show},
+		{reqctx.RoleViewer, "GET", "/endusers/{id}/conversations", profile.Conversations},
+		{reqctx.RoleAgent, "GET", "/endusers/new", create.Form},
+		{reqctx.RoleAgent, "POST", "/endusers", create.Create},
+		{reqctx.RoleAgent, "GET", "/endusers/{id}/edit", edit.Form},
+		{reqctx.RoleAgent, "POST", "/endusers/{id}", edit.Save},
+		{reqctx.RoleAgent, "POST", "/endusers/{id}/custom-attributes", profile.SaveAttributes},
+		{reqctx.RoleLead, "GET", "/endusers/export.csv", export.CSV},
+		{reqctx.RoleLead, "GET", "/imports", imports.Index},
+		{reqctx.RoleLead, "POST", "/imports", imports.Upload},
+		{reqctx.RoleLead, "GET", "/imports/{jid}", imports.Show},
+		{reqctx.RoleLead, "POST", "/imports/{jid}/start", imports.Start},
+		{reqctx.RoleLead, "POST", "/imports/{jid}/pause", imports.Pause},
+		{reqctx.RoleLead, "POST", "/imports/{jid}/cancel", imports.Cancel},
+		{reqctx.RoleLead, "GET", "/imports/{jid}/results.csv", imports.Results},
+		{reqctx.RoleLead, "GET", "/imports/{jid}/problems.csv", imports.Problems},
+		{reqctx.RoleLead, "GET", "/audit", auditPages.List},
+		{reqctx.RoleLead, "GET", "/audit.csv", auditPages.CSV},
+	}
+	for _, rt := range routes {
+		for _, have := range []string{"", "admin", reqctx.RoleViewer, reqctx.RoleAgent} {
+			if reqctx.Rank(have) >= reqctx.Rank(rt.need) && have != "" {
+				continue
+			}
+			path := strings.NewReplacer("{id}", uid, "{jid}", jid).Replace(rt.path)
+			r := httptest.NewRequest(rt.method, path+"?role=lead&q=x", strings.NewReader(forged))
+			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			r.SetPathValue("id", uid)
+			r.SetPathValue("jid", jid)
+			r.Pattern = rt.method + " " + rt.path
+			ctx := reqctx.WithIdentity(r.Context(), reqctx.Identity{ID: "p@example.com", Name: "P", Role: have})
+			r = r.WithContext(ctx)
+			audit.mu.Lock()
+			entries, reads := len(audit.entries), audit.reads
+			audit.mu.Unlock()
+			calls := upstream.Load()
+			w := httptest.NewRecorder()
+			rt.handler(w, r)
+
+			what := rt.method + " " + rt.path + " as " + have
+			if w.Code != http.StatusForbidden {
+				t.Errorf("%s: %d, want 403", what, w.Code)
+			} else if !strings.Contains(w.Body.String(), rt.need) {
+				t.Errorf("%s: the 403 page does not name the %s role", what, rt.need)
+			}
+			if n := upstream.Load() - calls; n != 0 {
+				t.Errorf("%s: %d upstream calls", what, n)
+			}
+			audit.mu.Lock()
+			if audit.reads != reads {
+				t.Errorf("%s: the audit log was read", what)
+			}
+			got := audit.entries[entries:]
+			audit.mu.Unlock()
+			wantEntries := 1
+			if rt.path == "/endusers" && rt.method == "GET" {
+				wantEntries = 0 // the list has no audit logger
+			}
+			if len(got) != wantEntries || len(got) == 1 && (got[0].Action != handlers.ActAccessDenied || got[0].Outcome != store.OutcomeDenied) {
+				t.Errorf("%s: audit entries %+v, want %d access.denied", what, got, wantEntries)
+			}
+		}
+	}
+}
