@@ -573,7 +573,9 @@ func (h *Erasures) decide(w http.ResponseWriter, r *http.Request, approve bool) 
 	}
 	comment := strings.TrimSpace(r.PostFormValue("comment"))
 	if len(comment) > 1000 {
-		comment = comment[:1000]
+		// Refused rather than cut: a decision must not record half a comment.
+		respond.Error(w, r, respond.Unprocessable("Keep the comment under 1000 characters; nothing was decided."))
+		return
 	}
 	ctx := r.Context()
 	if !approve {

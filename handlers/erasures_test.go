@@ -379,6 +379,13 @@ func TestErasureRejected(t *testing.T) {
 	env := webtest.New(t, webtest.Options{})
 	a, b := env.Login(t, "lead"), env.Login(t, "lead")
 	rid := requestErasure(t, env, a, dixasim.DemoMinimalUserID, requestForm("DSAR-rej", dixasim.DemoMinimalUserID))
+	// An overlong comment is refused whole, not cut: nothing is decided.
+	if resp, _ := env.PostForm(t, b, "/erasures/"+rid+"/reject", url.Values{"comment": {strings.Repeat("é", 600)}}); resp.StatusCode != http.StatusUnprocessableEntity {
+		t.Errorf("reject with a 1200-byte comment: %d, want 422", resp.StatusCode)
+	}
+	if st, _ := statusOf(t, env, a, rid); st != store.StateRequested {
+		t.Errorf("after the refused decision: state %s, want requested", st)
+	}
 	if resp, _ := env.PostForm(t, b, "/erasures/"+rid+"/reject", url.Values{"comment": {"identity not verified"}}); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("reject: %d", resp.StatusCode)
 	}
