@@ -59,6 +59,10 @@ type Config struct {
 	// approve an erasure (zero: 15 minutes). Header mode without a signed
 	// assertion has no sign-in time, and the proxy's schedule applies.
 	StepUpMaxAge time.Duration
+	// ErasureAlertAfter is how long a submitted erasure may stay unprocessed
+	// by Dixa before it counts as overdue in the metrics and the log (zero:
+	// 24 hours).
+	ErasureAlertAfter time.Duration
 
 	// Storage and policy.
 	DataDir            string

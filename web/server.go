@@ -70,6 +70,9 @@ func New(cfg Config, d Deps) (*Server, error) {
 			t = *d.ErasureTracker
 		}
 		t.API, t.Store, t.Log = s.api, s.store, s.log.With("component", "erasure-tracker")
+		if t.AlertAfter == 0 {
+			t.AlertAfter = cfg.ErasureAlertAfter
+		}
 		t.OnError = s.metrics.erasurePollError
 		s.tracker = &t
 		if err := s.metrics.watchErasures(t.Snapshot, t.Log); err != nil {

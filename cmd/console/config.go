@@ -62,6 +62,7 @@ var settings = []setting{
 	{"DATABASE_URL", "", "postgres://… for a shared database"},
 	{"ERASURE_APPROVAL", "required", "required (four-eyes) or single"},
 	{"STEP_UP_MAX_AGE", "15m", "how recent a sign-in must be to request or approve an erasure"},
+	{"ERASURE_ALERT_AFTER", "24h", "an erasure Dixa has not processed after this long shows in console_erasures_unprocessed_overdue"},
 	{"PHONE_DEFAULT_REGION", "DK", "region for phone numbers typed without +"},
 	{"LOG_FORMAT", "text", "text or json"},
 	{"LOG_LEVEL", "info", "debug, info, warn or error"},
@@ -300,6 +301,11 @@ func buildConfig(get func(string) string) (web.Config, error) {
 		bad("STEP_UP_MAX_AGE", "want a duration between 1m and 24h, got %q", get("STEP_UP_MAX_AGE"))
 	} else {
 		c.StepUpMaxAge = v
+	}
+	if v, err := time.ParseDuration(get("ERASURE_ALERT_AFTER")); err != nil || v < time.Minute || v > 30*24*time.Hour {
+		bad("ERASURE_ALERT_AFTER", "want a duration between 1m and 720h, got %q", get("ERASURE_ALERT_AFTER"))
+	} else {
+		c.ErasureAlertAfter = v
 	}
 	c.PhoneDefaultRegion = strings.ToUpper(get("PHONE_DEFAULT_REGION"))
 	if phonenumbers.GetCountryCodeForRegion(c.PhoneDefaultRegion) == 0 {

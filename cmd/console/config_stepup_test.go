@@ -34,3 +34,26 @@ func TestStepUpMaxAgeSetting(t *testing.T) {
 		}
 	}
 }
+
+func TestErasureAlertAfter(t *testing.T) {
+	for _, tt := range []struct {
+		val  string
+		want time.Duration
+		ok   bool
+	}{
+		{"", 24 * time.Hour, true},
+		{"2h", 2 * time.Hour, true},
+		{"30s", 0, false},
+		{"soon", 0, false},
+	} {
+		c, err := parseConfig(nil, func(k string) string {
+			if k == "ERASURE_ALERT_AFTER" {
+				return tt.val
+			}
+			return ""
+		}, io.Discard)
+		if tt.ok != (err == nil) || (tt.ok && c.ErasureAlertAfter != tt.want) {
+			t.Errorf("ERASURE_ALERT_AFTER=%q: got %v, %v; want %v (ok %v)", tt.val, c.ErasureAlertAfter, err, tt.want, tt.ok)
+		}
+	}
+}
