@@ -101,17 +101,22 @@ func (s *Server) signedIn(next http.Handler) http.Handler {
 			s.notSignedIn(w, r)
 			return
 		}
-		ctx := reqctx.WithIdentity(r.Context(), id)
-		c := views.ChromeFrom(ctx)
-		c.UserName, c.UserID, c.Role = id.Name, id.ID, id.Role
-		ctx = views.WithChrome(ctx, c)
-		r = r.WithContext(ctx)
+		r = r.WithContext(withIdentity(r.Context(), id))
 		if id.Role == "" {
 			s.forbidden(w, r, reqctx.RoleViewer, "")
 			return
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// withIdentity puts the signed-in person in the context, for handlers and
+// for the page header.
+func withIdentity(ctx context.Context, id reqctx.Identity) context.Context {
+	ctx = reqctx.WithIdentity(ctx, id)
+	c := views.ChromeFrom(ctx)
+	c.UserName, c.UserID, c.Role = id.Name, id.ID, id.Role
+	return views.WithChrome(ctx, c)
 }
 
 // identify returns the identity of the request, if any.

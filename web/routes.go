@@ -28,6 +28,11 @@ func (s *Server) routes() (http.Handler, error) {
 	r := chi.NewRouter()
 	r.Use(s.requestContext, s.recoverPanics, s.securityHeaders, s.bodyLimit(1<<20))
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		// Outside the signed-in routes, but a signed-in person still gets
+		// the header and navigation to find their way back.
+		if id, ok := s.identify(w, r); ok && id.Role != "" {
+			r = r.WithContext(withIdentity(r.Context(), id))
+		}
 		respond.Error(w, r, respond.NotFound("There is no page at this address."))
 	})
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
