@@ -259,6 +259,12 @@ func (h *Imports) view(ctx context.Context, j bulk.Job) (views.ImportJob, error)
 	if j.State == bulk.StateRunning && j.Remaining() > 0 {
 		v.ETA = "about " + duration(h.eta(j, float64(reqs)/rate)) + " left"
 	}
+	if j.Waiting() {
+		v.WaitingFor, v.Waiting = j.WaitingFor, waitingText(j, time.Now())
+		if v.ETA != "" {
+			v.ETA = "time left paused while waiting for Dixa"
+		}
+	}
 	if j.Invalid > 0 {
 		first, err := bulk.FirstProblems(ctx, h.Store, j.ID, 5)
 		if err != nil {
@@ -276,6 +282,24 @@ func (h *Imports) view(ctx context.Context, j bulk.Job) (views.ImportJob, error)
 		}
 	}
 	return v, nil
+}
+
+// waitingText is the status line of a job held up by Dixa: since when and
+// why, from the error class the runner recorded (never Dixa's words).
+func waitingText(j bulk.Job, now time.Time) string {
+	since := j.WaitingSince.UTC()
+	at := since.Format("15:04:05") + " UTC"
+	if y, m, d := since.Date(); y != now.UTC().Year() || m != now.UTC().Month() || d != now.UTC().Day() {
+		at = since.Format("2006-01-02 15:04:05") + " UTC"
+	}
+	why := "Dixa is failing or cannot be reached; retrying"
+	switch j.WaitingFor {
+	case bulk.WaitRateLimited:
+		why = "the company's request budget is used up (Dixa is rate limiting)"
+	case bulk.WaitRechecking:
+		why = "Dixa did not confirm the last request, so its rows are being checked before anything is sent again"
+	}
+	return "Waiting for Dixa since " + at + ": " + why + ". The job continues by itself."
 }
 
 var problemOrder = []string{bulk.KindExists, bulk.KindNotFound, bulk.KindAmbiguous, bulk.KindDuplicate, bulk.KindEmail,

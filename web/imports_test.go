@@ -157,6 +157,90 @@ func TestImportThroughTheConsole(t *testing.T) {
 	}
 }
 
+// TestImportJobShowsWaitingForDixa: while Dixa answers 429 the polled job
+// fragment says, in its live region, since when and why the job waits, and
+// that the time left is paused; the line goes once the rows go through.
+func TestImportJobShowsWaitingForDixa(t *testing.T) {
+	env := webtest.New(t, webtest.Options{Sim: dixasim.Options{Users: -1}, Client: []apiclient.Option{apiclient.WithRetries(0)}})
+	lead := env.Login(t, "lead")
+	file := "email,firstName\nwait1@example.com,A\nwait2@example.com,B\nwait3@example.com,C\n"
+	resp, body := imUpload(t, env, lead, "wait.csv", []byte(file), "mode", "create", "batchSize", "2")
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("upload: %d\n%s", resp.StatusCode, body)
+	}
+	jobPath := strings.TrimPrefix(resp.Header.Get("Location"), env.Cfg.BasePath)
+	imWaitState(t, env, lead, jobPath, "ready")
+
+	t0 := time.Now().UTC()
+	env.Sim.Storm429(2*time.Second, true)
+	if resp, _ := env.PostForm(t, lead, jobPath+"/start", nil); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("start: %d", resp.StatusCode)
+	}
+	var line *goquery.Selection
+	var html string
+	// Polled at 4 a second: under the per-person budget (5 a second).
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline) && line == nil; time.Sleep(250 * time.Millisecond) {
+		if resp, html = env.Get(t, lead, jobPath, "HX-Request", "true"); resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s: %d", jobPath, resp.StatusCode)
+		}
+		if l := imDoc(t, html).Find(`[aria-live="polite"] [data-testid="job-waiting"]`); l.Length() == 1 {
+			line = l
+		}
+	}
+	if line == nil {
+		t.Fatalf("the job page never showed the waiting line:\n%s", html)
+	}
+	text := strings.Join(strings.Fields(line.Text()), " ")
+	if !strings.HasPrefix(text, "Waiting for Dixa since ") || !strings.Contains(text, "request budget is used up") ||
+		!strings.Contains(text, "continues by itself") || !strings.Contains(text, " UTC: ") {
+		t.Errorf("waiting line = %q", text)
+	}
+	// The time shown is when the wait began (to the second).
+	if i := strings.Index(text, "since "); i >= 0 {
+		at, err := time.Parse("15:04:05", text[i+6:i+14])
+		at = time.Date(t0.Year(), t0.Month(), t0.Day(), at.Hour(), at.Minute(), at.Second(), 0, time.UTC)
+		if err != nil || at.Before(t0.Truncate(time.Second)) || at.After(time.Now().Add(time.Second)) {
+			t.Errorf("waiting since %q; want the time of the first 429 (after %s)", text[i+6:i+14], t0.Format("15:04:05"))
+		}
+	}
+	if !line.HasClass("notice") || !line.HasClass("warn") {
+		t.Errorf("waiting line classes = %q; want notice warn", line.AttrOr("class", ""))
+	}
+	if r := line.AttrOr("data-reason", ""); r != "rate-limited" {
+		t.Errorf("data-reason = %q, want rate-limited", r)
+	}
+	d := imDoc(t, html)
+	if eta := d.Find(`[data-testid="eta"]`).Text(); !strings.Contains(eta, "paused") {
+		t.Errorf("ETA while waiting = %q; want it paused", eta)
+	}
+	if _, ok := d.Find(`[data-testid="import-job"]`).Attr("hx-get"); !ok {
+		t.Errorf("the page stopped polling while the job waits")
+	}
+	if strings.Contains(html, "Too Many Requests") {
+		t.Errorf("the page shows Dixa's answer")
+	}
+
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(250 * time.Millisecond) {
+		resp, html = env.Get(t, lead, jobPath, "HX-Request", "true")
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s: %d", jobPath, resp.StatusCode)
+		}
+		d = imDoc(t, html)
+		if d.Find(`[data-testid="import-job"]`).AttrOr("data-state", "") == "done" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the job never finished after the storm:\n%s", html)
+		}
+	}
+	if d.Find(`[data-testid="job-waiting"]`).Length() != 0 {
+		t.Errorf("a finished job still shows the waiting line")
+	}
+	if got := d.Find(`[data-testid="count-ok"]`).Text(); got != "3" {
+		t.Errorf("ok = %s, want 3", got)
+	}
+}
+
 func TestImportUploadRefusals(t *testing.T) {
 	env := webtest.New(t, webtest.Options{Sim: dixasim.Options{Users: -1}})
 	lead := env.Login(t, "lead")

@@ -104,7 +104,24 @@ type Job struct {
 	// the throughput behind the ETA.
 	LastDone int    `json:"lastDone"`
 	Error    string `json:"error,omitempty"`
+	// WaitingSince is when the runner began waiting for Dixa (rate limited,
+	// Dixa failing, a batch's outcome being re-checked) with nothing going
+	// through since; zero when it is not waiting. WaitingFor says why
+	// (Wait*). Both are cleared when Dixa takes a request again.
+	WaitingSince time.Time `json:"waitingSince,omitzero"`
+	WaitingFor   string    `json:"waitingFor,omitempty"`
 }
+
+// Reasons the runner waits for Dixa (Job.WaitingFor), from the class of the
+// error only, never from what Dixa answered.
+const (
+	WaitRateLimited = "rate-limited" // 429s, or the request budget is used up
+	WaitFailing     = "failing"      // 5xx, timeouts, unreachable, circuit breaker open
+	WaitRechecking  = "rechecking"   // a batch's outcome is unknown and is being re-checked
+)
+
+// Waiting reports whether the job is moving but held up by Dixa.
+func (j Job) Waiting() bool { return Active(j.State) && !j.WaitingSince.IsZero() }
 
 // Eligible is the number of rows that will be sent (rows without problem).
 func (j Job) Eligible() int { return j.Total - j.Invalid }

@@ -140,6 +140,7 @@ func (r *Runner) run(ctx context.Context, j Job) error {
 	wait := newBackoff(r.Backoff)
 	// Throughput (for the ETA) counts from this (re)start.
 	j.StartedAt, j.LastDone, j.Error = time.Now(), j.OK+j.Failed, ""
+	clearWaiting(&j) // a wait from before a pause or a restart is over
 	if err := r.Store.SaveJob(ctx, j); err != nil {
 		return err
 	}
@@ -158,6 +159,11 @@ func (r *Runner) run(ctx context.Context, j Job) error {
 		}
 		if len(inflight) > 0 {
 			if wait := time.Until(j.InFlightAt.Add(r.Settle)); wait > 0 && j.Mode == ModeCreate {
+				if markWaiting(&j, WaitRechecking) {
+					if err := r.Store.SaveJob(ctx, j); err != nil {
+						return err
+					}
+				}
 				sleepCtx(ctx, min(wait, r.LeaseTTL/2))
 				continue
 			}
@@ -190,6 +196,7 @@ func (r *Runner) run(ctx context.Context, j Job) error {
 		}
 		if len(rows) == 0 {
 			j.FinishedAt = time.Now()
+			clearWaiting(&j)
 			if err := r.Store.SaveJob(ctx, j); err != nil {
 				return err
 			}
@@ -216,6 +223,7 @@ func (r *Runner) run(ctx context.Context, j Job) error {
 		switch {
 		case err == nil && len(outcomes) == len(rows) && r.matches(j, rows, outcomes):
 			wait.reset()
+			clearWaiting(&j)
 			r.apply(&j, rows, outcomes)
 			r.settleResent(lctx, &j, rows, outcomes)
 			if err := r.Store.UpdateRows(ctx, j.ID, rows, &j); err != nil {
@@ -226,6 +234,7 @@ func (r *Runner) run(ctx context.Context, j Job) error {
 			// line up with the request): the rows stay in flight and are
 			// re-checked on the next turn. On shutdown the next runner does it.
 			r.Log.Warn("import batch outcome unknown; re-checking", "job", j.ID, "batch", j.NextBatch, "rows", len(rows), "err", err)
+			markWaiting(&j, WaitRechecking)
 			if err := r.Store.SaveJob(context.WithoutCancel(ctx), j); err != nil {
 				return err
 			}
@@ -235,6 +244,7 @@ func (r *Runner) run(ctx context.Context, j Job) error {
 			if errors.Is(err, apiclient.ErrRateLimited) {
 				j.RateLimited++
 			}
+			markWaiting(&j, waitReason(err))
 			for i := range rows {
 				rows[i].Batch = 0
 			}
@@ -245,6 +255,7 @@ func (r *Runner) run(ctx context.Context, j Job) error {
 		default:
 			// Dixa refused the whole request (400, 401): the rows fail,
 			// or, when the key itself is refused, the job stops.
+			clearWaiting(&j) // Dixa answered
 			if errors.Is(err, apiclient.ErrUnauthorized) {
 				for i := range rows {
 					rows[i].Batch = 0
@@ -365,6 +376,9 @@ func (r *Runner) recheck(ctx context.Context, j *Job, rows []Row) error {
 		j.Requests++
 		if err != nil {
 			// Save what was settled so far; the rest stays in flight.
+			if retryable(err) {
+				markWaiting(j, waitReason(err))
+			}
 			if serr := r.Store.UpdateRows(context.WithoutCancel(ctx), j.ID, rows[:i], j); serr != nil {
 				return serr
 			}
@@ -381,6 +395,7 @@ func (r *Runner) recheck(ctx context.Context, j *Job, rows []Row) error {
 		row.Batch = 0 // not created: send again
 		row.Item.Resent = true
 	}
+	clearWaiting(j) // every row of the batch is settled
 	return r.Store.UpdateRows(context.WithoutCancel(ctx), j.ID, rows, j)
 }
 
@@ -443,12 +458,14 @@ func (r *Runner) attrs(ctx context.Context, j *Job, rows []Row) error {
 		case err == nil:
 		case errors.Is(err, apiclient.ErrOutcomeUnknown):
 			// Setting the same values again is harmless.
+			markWaiting(j, waitReason(err))
 			r.Store.SaveJob(ctx, *j)
 			return err
 		case retryable(err):
 			if errors.Is(err, apiclient.ErrRateLimited) {
 				j.RateLimited++
 			}
+			markWaiting(j, waitReason(err))
 			r.Store.SaveJob(ctx, *j)
 			return err
 		default:
@@ -458,6 +475,7 @@ func (r *Runner) attrs(ctx context.Context, j *Job, rows []Row) error {
 			}
 		}
 		row.AttrsPending = false
+		clearWaiting(j) // Dixa answered
 		if err := r.Store.UpdateRows(ctx, j.ID, []Row{row}, j); err != nil {
 			return err
 		}
@@ -471,6 +489,32 @@ func retryable(err error) bool {
 		errors.Is(err, apiclient.ErrOutcomeUnknown) ||
 		(errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled))
 }
+
+// waitReason says why the runner waits after a retryable error, from its
+// class only.
+func waitReason(err error) string {
+	if errors.Is(err, apiclient.ErrRateLimited) {
+		return WaitRateLimited
+	}
+	return WaitFailing // ErrUpstream (5xx, unreachable), ErrBreakerOpen, timeouts
+}
+
+// markWaiting records that the job waits for Dixa, and why; the start of
+// the wait is kept while it lasts (even when the reason changes). It reports
+// whether anything changed.
+func markWaiting(j *Job, why string) bool {
+	if !j.WaitingSince.IsZero() && j.WaitingFor == why {
+		return false
+	}
+	if j.WaitingSince.IsZero() {
+		j.WaitingSince = time.Now().UTC()
+	}
+	j.WaitingFor = why
+	return true
+}
+
+// clearWaiting records that Dixa took a request again.
+func clearWaiting(j *Job) { j.WaitingSince, j.WaitingFor = time.Time{}, "" }
 
 var errorCodes = regexp.MustCompile(`errors[=:]\s*([A-Za-z, ]+)`)
 

@@ -134,6 +134,49 @@ func testImportJobsRestart(t *testing.T, reopen func() (*Store, error)) {
 	}
 }
 
+// TestImportJobsWaiting: the runner's "waiting for Dixa" state is kept
+// with the job (in its params) and cleared for good, on SQLite and, when
+// TEST_DATABASE_URL is set, PostgreSQL.
+func TestImportJobsWaiting(t *testing.T) {
+	run := func(t *testing.T, dsn string) {
+		db, err := Open(t.Context(), t.TempDir(), dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		st := db.ImportJobs()
+		j, err := bulk.Prepare(t.Context(), st, bulk.Upload{File: strings.NewReader("email\nw@example.com\n"), Mode: bulk.ModeCreate,
+			BatchSize: 10, Region: "DK", Limit: 1 << 20, CreatedBy: "lead@example.com"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		since := time.Date(2025, 3, 4, 10, 42, 5, 0, time.UTC)
+		j.WaitingSince, j.WaitingFor = since, bulk.WaitRateLimited
+		if err := st.SaveJob(t.Context(), j); err != nil {
+			t.Fatal(err)
+		}
+		got, err := st.Job(t.Context(), j.ID)
+		if err != nil || !got.WaitingSince.Equal(since) || got.WaitingFor != bulk.WaitRateLimited {
+			t.Fatalf("stored: waiting for %q since %v (%v); want %q since %v", got.WaitingFor, got.WaitingSince, err, bulk.WaitRateLimited, since)
+		}
+		got.WaitingSince, got.WaitingFor = time.Time{}, ""
+		if err := st.UpdateRows(t.Context(), j.ID, nil, &got); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ = st.Job(t.Context(), j.ID); !got.WaitingSince.IsZero() || got.WaitingFor != "" {
+			t.Errorf("cleared: waiting for %q since %v", got.WaitingFor, got.WaitingSince)
+		}
+	}
+	t.Run("sqlite", func(t *testing.T) { run(t, "") })
+	t.Run("postgres", func(t *testing.T) {
+		u := os.Getenv("TEST_DATABASE_URL")
+		if u == "" {
+			t.Skip("TEST_DATABASE_URL not set")
+		}
+		run(t, postgresSchema(t, u))
+	})
+}
+
 // TestImportLoadSQLite imports 10,000 rows through the SQLite store against
 // the simulator with Dixa's rate limit (10/s, burst 4) on both sides, and
 // reports the time against the floor (rows ÷ batch size ÷ 10/s):
