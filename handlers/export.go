@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/example/dixa-console/apiclient"
-	"github.com/example/dixa-console/handlers/bulk"
+	"github.com/example/dixa-console/web/importjob"
 	"github.com/example/dixa-console/views"
 	"github.com/example/dixa-console/web/reqctx"
 	"github.com/example/dixa-console/web/respond"
@@ -120,7 +120,7 @@ func (h *Export) CSV(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 	io.WriteString(w, "\uFEFF") // so that Excel reads UTF-8
 	rc := http.NewResponseController(w)
-	cw := bulk.NewWriter(w)
+	cw := importjob.NewWriter(w)
 	header := slices.Clone(exportColumns)
 	for _, d := range defs {
 		header = append(header, "attr."+d.Identifier)

@@ -14,7 +14,7 @@ import (
 	"github.com/a-h/templ"
 
 	"github.com/example/dixa-console/apiclient"
-	"github.com/example/dixa-console/handlers/bulk"
+	"github.com/example/dixa-console/web/importjob"
 	"github.com/example/dixa-console/views"
 	"github.com/example/dixa-console/web/reqctx"
 	"github.com/example/dixa-console/web/respond"
@@ -25,9 +25,9 @@ type Waker interface{ Wake() }
 
 // Imports serves CSV bulk imports (leads only): upload and dry run, start,
 // pause, cancel, progress and per-row results. The work itself is done by
-// a bulk.Runner in the background.
+// a importjob.Runner in the background.
 type Imports struct {
-	Store bulk.Store
+	Store importjob.Store
 	// Defs reads attr.<identifier> columns (definitions.go's interface):
 	// one request per upload that has such columns.
 	Defs   DefinitionLister
@@ -63,7 +63,7 @@ func (h *Imports) Index(w http.ResponseWriter, r *http.Request) {
 	if !allowed(w, r, h.Audit, reqctx.RoleLead) {
 		return
 	}
-	h.index(w, r, http.StatusOK, views.ImportForm{Mode: bulk.ModeCreate, BatchSize: strconv.Itoa(bulk.DefaultBatchSize)})
+	h.index(w, r, http.StatusOK, views.ImportForm{Mode: importjob.ModeCreate, BatchSize: strconv.Itoa(importjob.DefaultBatchSize)})
 }
 
 func (h *Imports) index(w http.ResponseWriter, r *http.Request, status int, f views.ImportForm) {
@@ -89,7 +89,7 @@ func (h *Imports) Upload(w http.ResponseWriter, r *http.Request) {
 	if !allowed(w, r, h.Audit, reqctx.RoleLead) {
 		return
 	}
-	form := views.ImportForm{Mode: bulk.ModeCreate, BatchSize: strconv.Itoa(bulk.DefaultBatchSize)}
+	form := views.ImportForm{Mode: importjob.ModeCreate, BatchSize: strconv.Itoa(importjob.DefaultBatchSize)}
 	refuse := func(status int, msg string) {
 		form.Error = msg
 		h.index(w, r, status, form)
@@ -110,13 +110,13 @@ func (h *Imports) Upload(w http.ResponseWriter, r *http.Request) {
 	if bs := strings.TrimSpace(r.PostFormValue("batchSize")); bs != "" {
 		form.BatchSize = bs
 	}
-	if form.Mode != bulk.ModeCreate && form.Mode != bulk.ModeUpdate {
+	if form.Mode != importjob.ModeCreate && form.Mode != importjob.ModeUpdate {
 		refuse(http.StatusUnprocessableEntity, "Choose whether the file creates or updates customers.")
 		return
 	}
 	batch, err := strconv.Atoi(form.BatchSize)
-	if err != nil || batch < 1 || batch > bulk.MaxBatchSize {
-		refuse(http.StatusUnprocessableEntity, fmt.Sprintf("Rows per request must be a whole number from 1 to %d.", bulk.MaxBatchSize))
+	if err != nil || batch < 1 || batch > importjob.MaxBatchSize {
+		refuse(http.StatusUnprocessableEntity, fmt.Sprintf("Rows per request must be a whole number from 1 to %d.", importjob.MaxBatchSize))
 		return
 	}
 	file, hdr, err := r.FormFile("file")
@@ -127,7 +127,7 @@ func (h *Imports) Upload(w http.ResponseWriter, r *http.Request) {
 	defer file.Close()
 
 	id, _ := reqctx.IdentityFrom(r.Context())
-	j, err := bulk.Prepare(r.Context(), h.Store, bulk.Upload{
+	j, err := importjob.Prepare(r.Context(), h.Store, importjob.Upload{
 		File: file, FileName: cleanFileName(hdr.Filename), FileBytes: hdr.Size, Limit: h.maxBytes(),
 		Mode: form.Mode, BatchSize: batch, Region: h.PhoneRegion,
 		Definitions: func(ctx context.Context) ([]apiclient.CustomAttributeDefinition, error) {
@@ -135,11 +135,11 @@ func (h *Imports) Upload(w http.ResponseWriter, r *http.Request) {
 		},
 		CreatedBy: id.ID, CreatedByName: id.Name,
 	})
-	var fe *bulk.FileError
+	var fe *importjob.FileError
 	switch {
 	case errors.As(err, &fe):
 		status := http.StatusUnprocessableEntity
-		if errors.Is(err, bulk.ErrTooLarge) {
+		if errors.Is(err, importjob.ErrTooLarge) {
 			status = http.StatusRequestEntityTooLarge
 		}
 		refuse(status, fe.Msg)
@@ -151,7 +151,7 @@ func (h *Imports) Upload(w http.ResponseWriter, r *http.Request) {
 	Record(r.Context(), h.Audit, "import.uploaded", "job", j.ID, "", map[string]string{
 		"mode": j.Mode, "rows": strconv.Itoa(j.Total), "invalid": strconv.Itoa(j.Invalid), "columns": strings.Join(j.Columns, ","),
 	})
-	if j.State == bulk.StateChecking {
+	if j.State == importjob.StateChecking {
 		h.wake()
 	}
 	respond.Redirect(w, r, "/imports/"+j.ID)
@@ -165,13 +165,13 @@ func (h *Imports) wake() {
 
 // job loads the job named in the path; a malformed id is a 404 without
 // touching the store.
-func (h *Imports) job(r *http.Request) (bulk.Job, error) {
+func (h *Imports) job(r *http.Request) (importjob.Job, error) {
 	jid := r.PathValue("jid")
 	if !isUUID(jid) {
-		return bulk.Job{}, respond.NotFound("There is no import with that ID.")
+		return importjob.Job{}, respond.NotFound("There is no import with that ID.")
 	}
 	j, err := h.Store.Job(r.Context(), strings.ToLower(jid))
-	if errors.Is(err, bulk.ErrNotFound) {
+	if errors.Is(err, importjob.ErrNotFound) {
 		return j, respond.NotFound("There is no import with that ID.")
 	}
 	return j, err
@@ -204,51 +204,51 @@ func (h *Imports) content(r *http.Request, v views.ImportJob) templ.Component {
 	return views.ImportJobPage(v)
 }
 
-func (h *Imports) view(ctx context.Context, j bulk.Job) (views.ImportJob, error) {
+func (h *Imports) view(ctx context.Context, j importjob.Job) (views.ImportJob, error) {
 	v := views.ImportJob{
 		ID: j.ID, FileName: j.FileName, Mode: j.Mode, State: j.State, CreatedBy: j.CreatedByName, Created: j.CreatedAt,
 		Columns: j.Columns, Unknown: j.Unknown, Ignored: j.Ignored, Separator: j.Separator,
 		Total: j.Total, Invalid: j.Invalid, Eligible: j.Eligible(), OK: j.OK, Failed: j.Failed, Remaining: j.Remaining(),
 		AttrRows: j.AttrRows, BatchSize: j.BatchSize, Error: j.Error,
-		Poll:       bulk.Active(j.State),
-		CanStart:   j.State == bulk.StateReady && j.Eligible() > 0,
-		CanResume:  j.State == bulk.StatePaused || (j.State == bulk.StateFailed && j.Remaining() > 0 && !j.StartedAt.IsZero()),
-		CanPause:   j.State == bulk.StateRunning,
-		CanCancel:  !bulk.Finished(j.State),
-		HasResults: j.State != bulk.StateChecking && j.State != bulk.StateReady,
+		Poll:       importjob.Active(j.State),
+		CanStart:   j.State == importjob.StateReady && j.Eligible() > 0,
+		CanResume:  j.State == importjob.StatePaused || (j.State == importjob.StateFailed && j.Remaining() > 0 && !j.StartedAt.IsZero()),
+		CanPause:   j.State == importjob.StateRunning,
+		CanCancel:  !importjob.Finished(j.State),
+		HasResults: j.State != importjob.StateChecking && j.State != importjob.StateReady,
 	}
 	if e := j.Eligible(); e > 0 {
 		v.Percent = (j.OK + j.Failed) * 100 / e
-	} else if bulk.Finished(j.State) {
+	} else if importjob.Finished(j.State) {
 		v.Percent = 100
 	}
 	switch j.MatchBy {
-	case bulk.MatchID:
+	case importjob.MatchID:
 		v.MatchText = "Rows are matched to customers by the id column (the Dixa id); no lookup is needed."
-	case bulk.MatchEmail:
+	case importjob.MatchEmail:
 		v.MatchText = "There is no id column, so rows are matched to customers by the email column: each email is looked up in Dixa first (the email itself is not changed). A row whose email matches no customer, or several, is skipped."
-	case bulk.MatchExternalID:
+	case importjob.MatchExternalID:
 		v.MatchText = "There is no id or email column, so rows are matched to customers by the externalId column: each external ID is looked up in Dixa first (it is not changed). A row whose external ID matches no customer, or several, is skipped."
 	}
 	rate := h.rps()
 	switch j.CheckMethod {
-	case bulk.CheckLookups:
+	case importjob.CheckLookups:
 		what := "customers that already exist with the same email, phone number or external ID"
-		if j.Mode == bulk.ModeUpdate {
+		if j.Mode == importjob.ModeUpdate {
 			what = "the customer of each row"
 		}
 		v.CheckText = fmt.Sprintf("Checked against Dixa for %s: %s, one request each (about %s at %g requests a second, in the low-priority lane so that agents go first).",
 			what, plural(j.CheckCost, "lookup"), duration(float64(j.CheckCost)/rate), rate)
-		if j.State == bulk.StateChecking {
+		if j.State == importjob.StateChecking {
 			v.CheckText = fmt.Sprintf("Checking against Dixa for %s: %d of %d lookups done, one request each (about %s left at %g requests a second; agents go first).",
 				what, j.CheckDone, j.CheckCost, duration(float64(j.CheckCost-j.CheckDone)/rate), rate)
 			if j.CheckCost > 0 {
 				v.CheckPercent = j.CheckDone * 100 / j.CheckCost
 			}
 		}
-	case bulk.CheckScan:
+	case importjob.CheckScan:
 		v.CheckText = fmt.Sprintf("The file has too many identifiers to look up one by one, so the whole customer list was read from Dixa instead: %d requests of 100 customers.", j.CheckDone)
-		if j.State == bulk.StateChecking {
+		if j.State == importjob.StateChecking {
 			v.CheckText = fmt.Sprintf("The file has too many identifiers to look up one by one, so the console is reading the whole customer list from Dixa, 100 customers per request: %d requests so far (about %s per 10,000 customers; agents go first).", j.CheckDone, duration(100/rate))
 			v.CheckPercent = 50
 		}
@@ -256,7 +256,7 @@ func (h *Imports) view(ctx context.Context, j bulk.Job) (views.ImportJob, error)
 	reqs := int(math.Ceil(float64(j.Remaining())/float64(max(j.BatchSize, 1)))) + j.AttrRows
 	v.RunCost = fmt.Sprintf("Sending the remaining %s takes about %s to Dixa (%s per request, plus one per row with custom attributes): about %s at %g requests a second if no agent needs them.",
 		plural(j.Remaining(), "row"), plural(reqs, "request"), plural(j.BatchSize, "row"), duration(float64(reqs)/rate), rate)
-	if j.State == bulk.StateRunning && j.Remaining() > 0 {
+	if j.State == importjob.StateRunning && j.Remaining() > 0 {
 		v.ETA = "about " + duration(h.eta(j, float64(reqs)/rate)) + " left"
 	}
 	if j.Waiting() {
@@ -266,7 +266,7 @@ func (h *Imports) view(ctx context.Context, j bulk.Job) (views.ImportJob, error)
 		}
 	}
 	if j.Invalid > 0 {
-		first, err := bulk.FirstProblems(ctx, h.Store, j.ID, 5)
+		first, err := importjob.FirstProblems(ctx, h.Store, j.ID, 5)
 		if err != nil {
 			return v, err
 		}
@@ -274,7 +274,7 @@ func (h *Imports) view(ctx context.Context, j bulk.Job) (views.ImportJob, error)
 			if j.Problems[kind] == 0 {
 				continue
 			}
-			g := views.ProblemGroup{Kind: kind, Label: bulk.KindLabels[kind], Count: j.Problems[kind]}
+			g := views.ProblemGroup{Kind: kind, Label: importjob.KindLabels[kind], Count: j.Problems[kind]}
 			for _, row := range first[kind] {
 				g.Rows = append(g.Rows, views.ProblemRow{Num: row.Num, Problem: row.Problem})
 			}
@@ -286,7 +286,7 @@ func (h *Imports) view(ctx context.Context, j bulk.Job) (views.ImportJob, error)
 
 // waitingText is the status line of a job held up by Dixa: since when and
 // why, from the error class the runner recorded (never Dixa's words).
-func waitingText(j bulk.Job, now time.Time) string {
+func waitingText(j importjob.Job, now time.Time) string {
 	since := j.WaitingSince.UTC()
 	at := since.Format("15:04:05") + " UTC"
 	if y, m, d := since.Date(); y != now.UTC().Year() || m != now.UTC().Month() || d != now.UTC().Day() {
@@ -294,20 +294,20 @@ func waitingText(j bulk.Job, now time.Time) string {
 	}
 	why := "Dixa is failing or cannot be reached; retrying"
 	switch j.WaitingFor {
-	case bulk.WaitRateLimited:
+	case importjob.WaitRateLimited:
 		why = "the company's request budget is used up (Dixa is rate limiting)"
-	case bulk.WaitRechecking:
+	case importjob.WaitRechecking:
 		why = "Dixa did not confirm the last request, so its rows are being checked before anything is sent again"
 	}
 	return "Waiting for Dixa since " + at + ": " + why + ". The job continues by itself."
 }
 
-var problemOrder = []string{bulk.KindExists, bulk.KindNotFound, bulk.KindAmbiguous, bulk.KindDuplicate, bulk.KindEmail,
-	bulk.KindPhone, bulk.KindID, bulk.KindShape, bulk.KindLength, bulk.KindURL, bulk.KindAttribute, bulk.KindEmpty}
+var problemOrder = []string{importjob.KindExists, importjob.KindNotFound, importjob.KindAmbiguous, importjob.KindDuplicate, importjob.KindEmail,
+	importjob.KindPhone, importjob.KindID, importjob.KindShape, importjob.KindLength, importjob.KindURL, importjob.KindAttribute, importjob.KindEmpty}
 
 // eta is the time left: measured throughput once the job has run a few
 // seconds, else the rate limit's floor.
-func (h *Imports) eta(j bulk.Job, floor float64) float64 {
+func (h *Imports) eta(j importjob.Job, floor float64) float64 {
 	elapsed := time.Since(j.StartedAt).Seconds()
 	done := float64(j.OK + j.Failed - j.LastDone)
 	if j.StartedAt.IsZero() || elapsed < 3 || done <= 0 {
@@ -331,19 +331,19 @@ func (h *Imports) Start(w http.ResponseWriter, r *http.Request) {
 		respond.Error(w, r, respond.FormError(err, "The form could not be read."))
 		return
 	}
-	if bs := strings.TrimSpace(r.PostFormValue("batchSize")); bs != "" && j.State == bulk.StateReady {
+	if bs := strings.TrimSpace(r.PostFormValue("batchSize")); bs != "" && j.State == importjob.StateReady {
 		n, err := strconv.Atoi(bs)
-		if err != nil || n < 1 || n > bulk.MaxBatchSize {
-			respond.Error(w, r, respond.Unprocessable(fmt.Sprintf("Rows per request must be a whole number from 1 to %d.", bulk.MaxBatchSize)))
+		if err != nil || n < 1 || n > importjob.MaxBatchSize {
+			respond.Error(w, r, respond.Unprocessable(fmt.Sprintf("Rows per request must be a whole number from 1 to %d.", importjob.MaxBatchSize)))
 			return
 		}
 		j.BatchSize = n
 	}
-	if j.State == bulk.StateReady && j.Eligible() == 0 {
+	if j.State == importjob.StateReady && j.Eligible() == 0 {
 		respond.Error(w, r, respond.Unprocessable("Every row of this file has a problem: there is nothing to send."))
 		return
 	}
-	if j.State == bulk.StateReady {
+	if j.State == importjob.StateReady {
 		// Nobody else writes a job that has not started, so this cannot
 		// undo a runner's counts.
 		if err := h.Store.SaveJob(r.Context(), j); err != nil {
@@ -352,10 +352,10 @@ func (h *Imports) Start(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	action := "import.started"
-	if j.State != bulk.StateReady {
+	if j.State != importjob.StateReady {
 		action = "import.resumed"
 	}
-	if _, err := h.Store.SetState(r.Context(), j.ID, []string{bulk.StateReady, bulk.StatePaused, bulk.StateFailed}, bulk.StateRunning); err != nil {
+	if _, err := h.Store.SetState(r.Context(), j.ID, []string{importjob.StateReady, importjob.StatePaused, importjob.StateFailed}, importjob.StateRunning); err != nil {
 		h.stateConflict(w, r, err)
 		return
 	}
@@ -367,13 +367,13 @@ func (h *Imports) Start(w http.ResponseWriter, r *http.Request) {
 // Pause serves POST /imports/{jid}/pause: the runner stops after the
 // request in progress.
 func (h *Imports) Pause(w http.ResponseWriter, r *http.Request) {
-	h.transition(w, r, []string{bulk.StateRunning}, bulk.StatePaused, "import.paused")
+	h.transition(w, r, []string{importjob.StateRunning}, importjob.StatePaused, "import.paused")
 }
 
 // Cancel serves POST /imports/{jid}/cancel: rows not sent yet are skipped;
 // rows already saved in Dixa stay saved.
 func (h *Imports) Cancel(w http.ResponseWriter, r *http.Request) {
-	h.transition(w, r, []string{bulk.StateChecking, bulk.StateReady, bulk.StateRunning, bulk.StatePaused, bulk.StateFailed}, bulk.StateCancelled, "import.cancelled")
+	h.transition(w, r, []string{importjob.StateChecking, importjob.StateReady, importjob.StateRunning, importjob.StatePaused, importjob.StateFailed}, importjob.StateCancelled, "import.cancelled")
 }
 
 func (h *Imports) transition(w http.ResponseWriter, r *http.Request, from []string, to, action string) {
@@ -397,7 +397,7 @@ func (h *Imports) transition(w http.ResponseWriter, r *http.Request, from []stri
 }
 
 func (h *Imports) stateConflict(w http.ResponseWriter, r *http.Request, err error) {
-	if errors.Is(err, bulk.ErrStateChanged) {
+	if errors.Is(err, importjob.ErrStateChanged) {
 		respond.Error(w, r, &respond.Err{Status: http.StatusConflict, Title: "The import has moved on",
 			Message: "The import is no longer in a state that allows this (someone else may have changed it). Reload the page to see where it is.", Cause: err})
 		return
@@ -408,16 +408,16 @@ func (h *Imports) stateConflict(w http.ResponseWriter, r *http.Request, err erro
 // Results serves GET /imports/{jid}/results.csv: row, outcome, id, error
 // for every row, in the order of the input file (streamed from the store).
 func (h *Imports) Results(w http.ResponseWriter, r *http.Request) {
-	h.csv(w, r, "results", bulk.WriteResults)
+	h.csv(w, r, "results", importjob.WriteResults)
 }
 
 // Problems serves GET /imports/{jid}/problems.csv: row, kind, problem for
 // every row the dry run refuses.
 func (h *Imports) Problems(w http.ResponseWriter, r *http.Request) {
-	h.csv(w, r, "problems", bulk.WriteProblems)
+	h.csv(w, r, "problems", importjob.WriteProblems)
 }
 
-func (h *Imports) csv(w http.ResponseWriter, r *http.Request, name string, write func(context.Context, bulk.Store, bulk.Job, io.Writer) error) {
+func (h *Imports) csv(w http.ResponseWriter, r *http.Request, name string, write func(context.Context, importjob.Store, importjob.Job, io.Writer) error) {
 	if !allowed(w, r, h.Audit, reqctx.RoleLead) {
 		return
 	}
@@ -437,10 +437,10 @@ func (h *Imports) csv(w http.ResponseWriter, r *http.Request, name string, write
 
 // OnFinish is the runner's hook: the audit entry of a job that ended (done
 // or failed), in the name of the lead who uploaded it.
-func (h *Imports) OnFinish(ctx context.Context, j bulk.Job) {
+func (h *Imports) OnFinish(ctx context.Context, j importjob.Job) {
 	ctx = reqctx.WithIdentity(ctx, reqctx.Identity{ID: j.CreatedBy, Name: j.CreatedByName, Role: reqctx.RoleLead, Via: "import job"})
 	outcome := "ok"
-	if j.State == bulk.StateFailed {
+	if j.State == importjob.StateFailed {
 		outcome = "failed"
 	}
 	Record(ctx, h.Audit, "import."+j.State, "job", j.ID, outcome, map[string]string{

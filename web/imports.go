@@ -5,14 +5,14 @@ import (
 	"net/http"
 
 	"github.com/example/dixa-console/handlers"
-	"github.com/example/dixa-console/handlers/bulk"
+	"github.com/example/dixa-console/web/importjob"
 )
 
 // importsState wires the bulk import and export (issue 6): the job store,
 // the background runner and the handlers.
 type importsState struct {
-	store  bulk.Store
-	runner *bulk.Runner
+	store  importjob.Store
+	runner *importjob.Runner
 	h      *handlers.Imports
 	export *handlers.Export
 }
@@ -21,17 +21,17 @@ type importsState struct {
 // console's database; without one (a server built without a store) they
 // are kept in memory and do not survive a restart.
 func (s *Server) newImports() *importsState {
-	var st bulk.Store
+	var st importjob.Store
 	var audit handlers.AuditLogger
 	if s.store != nil {
 		st, audit = s.store.ImportJobs(), s.store
 	} else {
-		st = bulk.NewMemStore()
+		st = importjob.NewMemStore()
 	}
 	in := &importsState{store: st}
 	in.h = &handlers.Imports{Store: st, Defs: s.api, Audit: audit, PhoneRegion: s.cfg.PhoneDefaultRegion,
 		MaxBytes: handlers.DefaultImportMaxBytes, RPS: s.cfg.UpstreamRPS}
-	in.runner = bulk.NewRunner(st, s.api, s.log.With("component", "import-runner"))
+	in.runner = importjob.NewRunner(st, s.api, s.log.With("component", "import-runner"))
 	in.runner.OnFinish = in.h.OnFinish
 	in.h.Runner = in.runner
 	in.export = &handlers.Export{API: s.api, Audit: audit, PhoneRegion: s.cfg.PhoneDefaultRegion, RPS: s.cfg.UpstreamRPS}

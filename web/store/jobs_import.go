@@ -10,28 +10,28 @@ import (
 	"strings"
 	"time"
 
-	"github.com/example/dixa-console/handlers/bulk"
+	"github.com/example/dixa-console/web/importjob"
 )
 
-// ImportJobs is the store of bulk import jobs (bulk.Store) on the jobs and
+// ImportJobs is the store of bulk import jobs (importjob.Store) on the jobs and
 // job_rows tables (migration 0002 adds the lease and the per-row columns).
 // A job's kind is "import.create" or "import.update"; its params hold the
-// bulk.Job as JSON; the counts are mirrored into the table's columns.
+// importjob.Job as JSON; the counts are mirrored into the table's columns.
 type ImportJobs struct{ s *Store }
 
 // ImportJobs returns the import job store.
 func (s *Store) ImportJobs() *ImportJobs { return &ImportJobs{s: s} }
 
-var _ bulk.Store = (*ImportJobs)(nil)
+var _ importjob.Store = (*ImportJobs)(nil)
 
 const importJobColumns = `id, state, params`
 
-func (st *ImportJobs) scanJob(r scanner) (bulk.Job, error) {
-	var j bulk.Job
+func (st *ImportJobs) scanJob(r scanner) (importjob.Job, error) {
+	var j importjob.Job
 	var id, state, params string
 	err := r.Scan(&id, &state, &params)
 	if errors.Is(err, sql.ErrNoRows) {
-		return j, bulk.ErrNotFound
+		return j, importjob.ErrNotFound
 	}
 	if err != nil {
 		return j, fmt.Errorf("store: scan import job: %w", err)
@@ -43,8 +43,8 @@ func (st *ImportJobs) scanJob(r scanner) (bulk.Job, error) {
 	return j, nil
 }
 
-// CreateJob implements bulk.Store.
-func (st *ImportJobs) CreateJob(ctx context.Context, j bulk.Job) error {
+// CreateJob implements importjob.Store.
+func (st *ImportJobs) CreateJob(ctx context.Context, j importjob.Job) error {
 	p, err := json.Marshal(j)
 	if err != nil {
 		return err
@@ -54,7 +54,7 @@ func (st *ImportJobs) CreateJob(ctx context.Context, j bulk.Job) error {
 	return err
 }
 
-// DeleteJob implements bulk.Store.
+// DeleteJob implements importjob.Store.
 func (st *ImportJobs) DeleteJob(ctx context.Context, id string) error {
 	return st.s.tx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, st.s.q(`DELETE FROM job_rows WHERE job_id = ?`), id); err != nil {
@@ -67,13 +67,13 @@ func (st *ImportJobs) DeleteJob(ctx context.Context, id string) error {
 	})
 }
 
-// Job implements bulk.Store.
-func (st *ImportJobs) Job(ctx context.Context, id string) (bulk.Job, error) {
+// Job implements importjob.Store.
+func (st *ImportJobs) Job(ctx context.Context, id string) (importjob.Job, error) {
 	return st.scanJob(st.s.db.QueryRowContext(ctx, st.s.q(`SELECT `+importJobColumns+` FROM jobs WHERE id = ? AND kind LIKE 'import.%'`), id))
 }
 
-// Jobs implements bulk.Store.
-func (st *ImportJobs) Jobs(ctx context.Context, limit int) ([]bulk.Job, error) {
+// Jobs implements importjob.Store.
+func (st *ImportJobs) Jobs(ctx context.Context, limit int) ([]importjob.Job, error) {
 	if limit <= 0 {
 		limit = 100
 	}
@@ -82,7 +82,7 @@ func (st *ImportJobs) Jobs(ctx context.Context, limit int) ([]bulk.Job, error) {
 		return nil, fmt.Errorf("store: list import jobs: %w", err)
 	}
 	defer rows.Close()
-	var out []bulk.Job
+	var out []importjob.Job
 	for rows.Next() {
 		j, err := st.scanJob(rows)
 		if err != nil {
@@ -97,7 +97,7 @@ type execer interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
 
-func (st *ImportJobs) save(ctx context.Context, db execer, j bulk.Job) error {
+func (st *ImportJobs) save(ctx context.Context, db execer, j importjob.Job) error {
 	j.UpdatedAt = st.s.clock()
 	p, err := json.Marshal(j)
 	if err != nil {
@@ -110,20 +110,20 @@ func (st *ImportJobs) save(ctx context.Context, db execer, j bulk.Job) error {
 		return fmt.Errorf("store: save import job: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return bulk.ErrNotFound
+		return importjob.ErrNotFound
 	}
 	return nil
 }
 
-// SaveJob implements bulk.Store.
-func (st *ImportJobs) SaveJob(ctx context.Context, j bulk.Job) error {
+// SaveJob implements importjob.Store.
+func (st *ImportJobs) SaveJob(ctx context.Context, j importjob.Job) error {
 	return st.save(ctx, st.s.db, j)
 }
 
-// SetState implements bulk.Store.
-func (st *ImportJobs) SetState(ctx context.Context, id string, from []string, to string) (bulk.Job, error) {
+// SetState implements importjob.Store.
+func (st *ImportJobs) SetState(ctx context.Context, id string, from []string, to string) (importjob.Job, error) {
 	if len(from) == 0 {
-		return bulk.Job{}, errors.New("store: SetState without from states")
+		return importjob.Job{}, errors.New("store: SetState without from states")
 	}
 	args := []any{to, fmtTime(st.s.clock()), id}
 	for _, f := range from {
@@ -132,7 +132,7 @@ func (st *ImportJobs) SetState(ctx context.Context, id string, from []string, to
 	res, err := st.s.db.ExecContext(ctx, st.s.q(`UPDATE jobs SET state = ?, updated_at = ? WHERE id = ? AND state IN (`+
 		placeholders(len(from))+`)`), args...)
 	if err != nil {
-		return bulk.Job{}, fmt.Errorf("store: set import job state: %w", err)
+		return importjob.Job{}, fmt.Errorf("store: set import job state: %w", err)
 	}
 	n, _ := res.RowsAffected()
 	j, err := st.Job(ctx, id)
@@ -140,7 +140,7 @@ func (st *ImportJobs) SetState(ctx context.Context, id string, from []string, to
 		return j, err
 	}
 	if n == 0 {
-		return j, bulk.ErrStateChanged
+		return j, importjob.ErrStateChanged
 	}
 	return j, nil
 }
@@ -149,8 +149,8 @@ func placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
 }
 
-// AddRows implements bulk.Store.
-func (st *ImportJobs) AddRows(ctx context.Context, jobID string, rows []bulk.Row) error {
+// AddRows implements importjob.Store.
+func (st *ImportJobs) AddRows(ctx context.Context, jobID string, rows []importjob.Row) error {
 	if len(rows) == 0 {
 		return nil
 	}
@@ -176,16 +176,16 @@ func (st *ImportJobs) AddRows(ctx context.Context, jobID string, rows []bulk.Row
 }
 
 var rowFilters = map[int]string{
-	bulk.RowsAll:          ``,
-	bulk.RowsPending:      ` AND outcome = '' AND problem = '' AND batch = 0`,
-	bulk.RowsInFlight:     ` AND outcome = '' AND problem = '' AND batch > 0`,
-	bulk.RowsProblems:     ` AND problem <> ''`,
-	bulk.RowsAttrsPending: ` AND attrs_pending = 1`,
-	bulk.RowsCheckable:    ` AND problem = ''`,
+	importjob.RowsAll:          ``,
+	importjob.RowsPending:      ` AND outcome = '' AND problem = '' AND batch = 0`,
+	importjob.RowsInFlight:     ` AND outcome = '' AND problem = '' AND batch > 0`,
+	importjob.RowsProblems:     ` AND problem <> ''`,
+	importjob.RowsAttrsPending: ` AND attrs_pending = 1`,
+	importjob.RowsCheckable:    ` AND problem = ''`,
 }
 
-// Rows implements bulk.Store.
-func (st *ImportJobs) Rows(ctx context.Context, jobID string, q bulk.RowQuery) ([]bulk.Row, error) {
+// Rows implements importjob.Store.
+func (st *ImportJobs) Rows(ctx context.Context, jobID string, q importjob.RowQuery) ([]importjob.Row, error) {
 	query := `SELECT row_no, outcome, dixa_id, error, payload, problem, problem_kind, batch, attrs_pending
 		FROM job_rows WHERE job_id = ? AND row_no > ?` + rowFilters[q.Filter] + ` ORDER BY row_no`
 	if q.Limit > 0 {
@@ -196,9 +196,9 @@ func (st *ImportJobs) Rows(ctx context.Context, jobID string, q bulk.RowQuery) (
 		return nil, fmt.Errorf("store: import rows: %w", err)
 	}
 	defer rows.Close()
-	var out []bulk.Row
+	var out []importjob.Row
 	for rows.Next() {
-		var r bulk.Row
+		var r importjob.Row
 		var payload string
 		var attrs int
 		if err := rows.Scan(&r.Num, &r.Outcome, &r.DixaID, &r.Error, &payload, &r.Problem, &r.Kind, &r.Batch, &attrs); err != nil {
@@ -215,8 +215,8 @@ func (st *ImportJobs) Rows(ctx context.Context, jobID string, q bulk.RowQuery) (
 	return out, rows.Err()
 }
 
-// UpdateRows implements bulk.Store.
-func (st *ImportJobs) UpdateRows(ctx context.Context, jobID string, rows []bulk.Row, j *bulk.Job) error {
+// UpdateRows implements importjob.Store.
+func (st *ImportJobs) UpdateRows(ctx context.Context, jobID string, rows []importjob.Row, j *importjob.Job) error {
 	return st.s.tx(ctx, func(tx *sql.Tx) error {
 		if len(rows) > 0 {
 			stmt, err := tx.PrepareContext(ctx, st.s.q(`UPDATE job_rows SET outcome = ?, dixa_id = ?, error = ?, payload = ?,
@@ -236,7 +236,7 @@ func (st *ImportJobs) UpdateRows(ctx context.Context, jobID string, rows []bulk.
 					return fmt.Errorf("store: update import row %d: %w", r.Num, err)
 				}
 				if n, _ := res.RowsAffected(); n == 0 {
-					return bulk.ErrNotFound
+					return importjob.ErrNotFound
 				}
 			}
 		}
@@ -247,8 +247,8 @@ func (st *ImportJobs) UpdateRows(ctx context.Context, jobID string, rows []bulk.
 	})
 }
 
-// Claim implements bulk.Store.
-func (st *ImportJobs) Claim(ctx context.Context, owner string, states []string, ttl time.Duration) (bulk.Job, bool, error) {
+// Claim implements importjob.Store.
+func (st *ImportJobs) Claim(ctx context.Context, owner string, states []string, ttl time.Duration) (importjob.Job, bool, error) {
 	var id string
 	now := st.s.clock()
 	err := st.s.tx(ctx, func(tx *sql.Tx) error {
@@ -275,13 +275,13 @@ func (st *ImportJobs) Claim(ctx context.Context, owner string, states []string, 
 		return err
 	})
 	if err != nil || id == "" {
-		return bulk.Job{}, false, err
+		return importjob.Job{}, false, err
 	}
 	j, err := st.Job(ctx, id)
 	return j, err == nil, err
 }
 
-// Renew implements bulk.Store.
+// Renew implements importjob.Store.
 func (st *ImportJobs) Renew(ctx context.Context, id, owner string, ttl time.Duration) (bool, error) {
 	res, err := st.s.db.ExecContext(ctx, st.s.q(`UPDATE jobs SET lease_until = ? WHERE id = ? AND lease_owner = ?`),
 		fmtTime(st.s.clock().Add(ttl)), id, owner)
@@ -292,7 +292,7 @@ func (st *ImportJobs) Renew(ctx context.Context, id, owner string, ttl time.Dura
 	return n == 1, nil
 }
 
-// Release implements bulk.Store.
+// Release implements importjob.Store.
 func (st *ImportJobs) Release(ctx context.Context, id, owner string) error {
 	_, err := st.s.db.ExecContext(ctx, st.s.q(`UPDATE jobs SET lease_owner = '', lease_until = '' WHERE id = ? AND lease_owner = ?`), id, owner)
 	return err

@@ -11,7 +11,7 @@ import (
 
 	"github.com/example/dixa-console/apiclient"
 	"github.com/example/dixa-console/apiclient/dixasim"
-	"github.com/example/dixa-console/handlers/bulk"
+	"github.com/example/dixa-console/web/importjob"
 )
 
 // TestImportJobsRestart runs an import on the store (SQLite, and
@@ -49,7 +49,7 @@ func testImportJobsRestart(t *testing.T, reopen func() (*Store, error)) {
 		fmt.Fprintf(&b, "sq%d@example.com,N%d,\n", i, i)
 	}
 
-	open := func() (*Store, bulk.Store) {
+	open := func() (*Store, importjob.Store) {
 		s, err := reopen()
 		if err != nil {
 			t.Fatal(err)
@@ -57,7 +57,7 @@ func testImportJobsRestart(t *testing.T, reopen func() (*Store, error)) {
 		return s, s.ImportJobs()
 	}
 	db, st := open()
-	j, err := bulk.Prepare(t.Context(), st, bulk.Upload{File: strings.NewReader(b.String()), Mode: bulk.ModeCreate,
+	j, err := importjob.Prepare(t.Context(), st, importjob.Upload{File: strings.NewReader(b.String()), Mode: importjob.ModeCreate,
 		BatchSize: 10, Region: "DK", Limit: 1 << 20, CreatedBy: "lead@example.com"})
 	if err != nil {
 		t.Fatal(err)
@@ -65,15 +65,15 @@ func testImportJobsRestart(t *testing.T, reopen func() (*Store, error)) {
 	if len(j.Unknown) != 1 || j.Total != n {
 		t.Fatalf("job = %+v", j)
 	}
-	if got, _ := st.Job(t.Context(), j.ID); got.State != bulk.StateChecking || got.CheckCost != n {
+	if got, _ := st.Job(t.Context(), j.ID); got.State != importjob.StateChecking || got.CheckCost != n {
 		t.Fatalf("stored job: state %s cost %d", got.State, got.CheckCost)
 	}
-	newRunner := func(st bulk.Store) *bulk.Runner {
-		rn := bulk.NewRunner(st, api, nil)
+	newRunner := func(st importjob.Store) *importjob.Runner {
+		rn := importjob.NewRunner(st, api, nil)
 		rn.Poll, rn.Backoff, rn.Settle = 10*time.Millisecond, 20*time.Millisecond, 150*time.Millisecond
 		return rn
 	}
-	wait := func(st bulk.Store, until func(bulk.Job) bool) bulk.Job {
+	wait := func(st importjob.Store, until func(importjob.Job) bool) importjob.Job {
 		t.Helper()
 		for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
 			cur, err := st.Job(context.Background(), j.ID)
@@ -85,7 +85,7 @@ func testImportJobsRestart(t *testing.T, reopen func() (*Store, error)) {
 			}
 		}
 		t.Fatal("timed out")
-		return bulk.Job{}
+		return importjob.Job{}
 	}
 	for round := 0; round < 2; round++ {
 		ctx, cancel := context.WithCancel(context.Background())
@@ -93,13 +93,13 @@ func testImportJobsRestart(t *testing.T, reopen func() (*Store, error)) {
 		done := make(chan struct{})
 		go func() { rn.Run(ctx); close(done) }()
 		if round == 0 {
-			wait(st, func(c bulk.Job) bool { return c.State == bulk.StateReady })
-			if _, err := st.SetState(t.Context(), j.ID, []string{bulk.StateReady}, bulk.StateRunning); err != nil {
+			wait(st, func(c importjob.Job) bool { return c.State == importjob.StateReady })
+			if _, err := st.SetState(t.Context(), j.ID, []string{importjob.StateReady}, importjob.StateRunning); err != nil {
 				t.Fatal(err)
 			}
 			rn.Wake()
 		}
-		wait(st, func(c bulk.Job) bool { return c.OK >= (round+1)*n/3 })
+		wait(st, func(c importjob.Job) bool { return c.OK >= (round+1)*n/3 })
 		time.Sleep(12 * time.Millisecond) // mid-request
 		cancel()
 		<-done
@@ -112,7 +112,7 @@ func testImportJobsRestart(t *testing.T, reopen func() (*Store, error)) {
 	rn := newRunner(st)
 	done := make(chan struct{})
 	go func() { rn.Run(ctx); close(done) }()
-	final := wait(st, func(c bulk.Job) bool { return c.State == bulk.StateDone })
+	final := wait(st, func(c importjob.Job) bool { return c.State == importjob.StateDone })
 	cancel()
 	<-done
 	if final.OK != n || final.Failed != 0 {
@@ -126,7 +126,7 @@ func testImportJobsRestart(t *testing.T, reopen func() (*Store, error)) {
 		}
 	}
 	var res strings.Builder
-	if err := bulk.WriteResults(t.Context(), st, final, &res); err != nil {
+	if err := importjob.WriteResults(t.Context(), st, final, &res); err != nil {
 		t.Fatal(err)
 	}
 	if lines := strings.Count(res.String(), "\n"); lines != n+1 || strings.Count(res.String(), ",created,") != n {
@@ -145,19 +145,19 @@ func TestImportJobsWaiting(t *testing.T) {
 		}
 		defer db.Close()
 		st := db.ImportJobs()
-		j, err := bulk.Prepare(t.Context(), st, bulk.Upload{File: strings.NewReader("email\nw@example.com\n"), Mode: bulk.ModeCreate,
+		j, err := importjob.Prepare(t.Context(), st, importjob.Upload{File: strings.NewReader("email\nw@example.com\n"), Mode: importjob.ModeCreate,
 			BatchSize: 10, Region: "DK", Limit: 1 << 20, CreatedBy: "lead@example.com"})
 		if err != nil {
 			t.Fatal(err)
 		}
 		since := time.Date(2025, 3, 4, 10, 42, 5, 0, time.UTC)
-		j.WaitingSince, j.WaitingFor = since, bulk.WaitRateLimited
+		j.WaitingSince, j.WaitingFor = since, importjob.WaitRateLimited
 		if err := st.SaveJob(t.Context(), j); err != nil {
 			t.Fatal(err)
 		}
 		got, err := st.Job(t.Context(), j.ID)
-		if err != nil || !got.WaitingSince.Equal(since) || got.WaitingFor != bulk.WaitRateLimited {
-			t.Fatalf("stored: waiting for %q since %v (%v); want %q since %v", got.WaitingFor, got.WaitingSince, err, bulk.WaitRateLimited, since)
+		if err != nil || !got.WaitingSince.Equal(since) || got.WaitingFor != importjob.WaitRateLimited {
+			t.Fatalf("stored: waiting for %q since %v (%v); want %q since %v", got.WaitingFor, got.WaitingSince, err, importjob.WaitRateLimited, since)
 		}
 		got.WaitingSince, got.WaitingFor = time.Time{}, ""
 		if err := st.UpdateRows(t.Context(), j.ID, nil, &got); err != nil {
@@ -206,7 +206,7 @@ func TestImportLoadSQLite(t *testing.T) {
 		fmt.Fprintf(&b, "load%d@example.com,+4531%06d,F%d,L%d,ext-%d\n", i, i, i, i, i)
 	}
 	t0 := time.Now()
-	j, err := bulk.Prepare(t.Context(), st, bulk.Upload{File: strings.NewReader(b.String()), Mode: bulk.ModeCreate,
+	j, err := importjob.Prepare(t.Context(), st, importjob.Upload{File: strings.NewReader(b.String()), Mode: importjob.ModeCreate,
 		BatchSize: batch, Region: "DK", Limit: 20 << 20})
 	if err != nil {
 		t.Fatal(err)
@@ -214,11 +214,11 @@ func TestImportLoadSQLite(t *testing.T) {
 	t.Logf("upload and validation of %d rows into SQLite: %s", n, time.Since(t0).Round(time.Millisecond))
 	// The dry run's check (30,000 identifiers: a scan of the empty list) is
 	// not what this measures.
-	if _, err := st.SetState(t.Context(), j.ID, []string{bulk.StateChecking}, bulk.StateRunning); err != nil {
+	if _, err := st.SetState(t.Context(), j.ID, []string{importjob.StateChecking}, importjob.StateRunning); err != nil {
 		t.Fatal(err)
 	}
 	sim.ResetStats()
-	rn := bulk.NewRunner(st, api, nil)
+	rn := importjob.NewRunner(st, api, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	t0 = time.Now()
@@ -228,7 +228,7 @@ func TestImportLoadSQLite(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if cur.State == bulk.StateDone {
+		if cur.State == importjob.StateDone {
 			j = cur
 			break
 		}

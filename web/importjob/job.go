@@ -1,4 +1,4 @@
-package bulk
+package importjob
 
 import (
 	"context"
@@ -177,11 +177,11 @@ type RowQuery struct {
 }
 
 // ErrNotFound is returned by a Store for an unknown job.
-var ErrNotFound = errors.New("bulk: job not found")
+var ErrNotFound = errors.New("importjob: job not found")
 
 // ErrStateChanged is returned by SetState when the job is not in one of the
 // expected states.
-var ErrStateChanged = errors.New("bulk: job state changed")
+var ErrStateChanged = errors.New("importjob: job state changed")
 
 // Store keeps jobs and their rows durably. Implementations: MemStore (tests)
 // and the console's database (web/store).

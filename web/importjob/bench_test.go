@@ -1,4 +1,4 @@
-package bulk
+package importjob
 
 import (
 	"context"
@@ -44,7 +44,7 @@ func peakHeap(stop <-chan struct{}, out *uint64) {
 // the file itself (a string) excluded; without a store what grows with
 // the file is only the duplicate index (a map entry per identifier).
 //
-//	go test -run '^$' -bench Prepare50k -benchtime 3x ./handlers/bulk/
+//	go test -run '^$' -bench Prepare50k -benchtime 3x ./web/importjob/
 func BenchmarkPrepare50k(b *testing.B) {
 	for _, c := range []struct {
 		kind string

@@ -1,10 +1,10 @@
-// Package bulk is the logic behind CSV imports and exports of end users:
+// Package importjob is the logic behind CSV imports and exports of end users:
 // reading and validating a CSV file, the durable import job (its rows and
 // their outcomes live in a Store), the runner that sends the rows to Dixa in
 // bulk requests inside the shared rate limit, and CSV writing with formula
 // escaping. The HTTP handlers live in package handlers (imports.go,
 // export.go); this package knows nothing about HTTP.
-package bulk
+package importjob
 
 import (
 	"bufio"
