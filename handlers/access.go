@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"github.com/example/dixa-console/web/role"
 	"net/http"
 
 	"github.com/example/dixa-console/web/reqctx"
@@ -19,7 +20,7 @@ const ActAccessDenied = "access.denied"
 // still refuses. Below min it answers 403 naming the role, writes one
 // access.denied entry (a may be nil) and returns false: nothing reaches
 // Dixa or the store.
-func allowed(w http.ResponseWriter, r *http.Request, a AuditLogger, min string) bool {
+func allowed(w http.ResponseWriter, r *http.Request, a AuditLogger, min role.Role) bool {
 	id, _ := reqctx.IdentityFrom(r.Context())
 	if id.Allows(min) {
 		return true
@@ -27,17 +28,17 @@ func allowed(w http.ResponseWriter, r *http.Request, a AuditLogger, min string) 
 	ctx := r.Context()
 	if !DenialAudited(ctx) {
 		Record(ctx, a, ActAccessDenied, "route", routePattern(r), store.OutcomeDenied, map[string]string{
-			"method": r.Method, "need": min, "checkedBy": "handler"})
+			"method": r.Method, "need": string(min), "checkedBy": "handler"})
 	}
 	reqctx.Logger(ctx).Warn("request denied by the handler's role check", "status", http.StatusForbidden,
 		"actor", id.ID, "role", id.Role, "need", min, "method", r.Method)
-	respond.Error(w, r, respond.Forbidden("This needs the "+min+" role; you are signed in as "+roleName(id.Role)+"."))
+	respond.Error(w, r, respond.Forbidden("This needs the "+string(min)+" role; you are signed in as "+roleName(id.Role)+"."))
 	return false
 }
 
-func roleName(role string) string {
-	if reqctx.Rank(role) == 0 {
+func roleName(r role.Role) string {
+	if r.Rank() == 0 {
 		return "someone without a console role"
 	}
-	return role
+	return string(r)
 }

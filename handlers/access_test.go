@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"context"
+	"github.com/example/dixa-console/web/role"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -68,34 +69,34 @@ func TestHandlersRecheckRole(t *testing.T) {
 	const jid = "0b7c3c7e-1d2a-4f55-9a0e-3e1f2a4b5c6d"
 	forged := url.Values{"formVersion": {"1"}, "role": {"lead"}, "displayName": {"Eve"}, "mode": {"create"}}.Encode()
 	routes := []struct {
-		need    string
+		need    role.Role
 		method  string
 		path    string
 		handler http.HandlerFunc
 	}{
-		{reqctx.RoleViewer, "GET", "/endusers", list.List},
-		{reqctx.RoleViewer, "GET", "/endusers/{id}", profile.Show},
-		{reqctx.RoleViewer, "GET", "/endusers/{id}/conversations", profile.Conversations},
-		{reqctx.RoleAgent, "GET", "/endusers/new", create.Form},
-		{reqctx.RoleAgent, "POST", "/endusers", create.Create},
-		{reqctx.RoleAgent, "GET", "/endusers/{id}/edit", edit.Form},
-		{reqctx.RoleAgent, "POST", "/endusers/{id}", edit.Save},
-		{reqctx.RoleAgent, "POST", "/endusers/{id}/custom-attributes", profile.SaveAttributes},
-		{reqctx.RoleLead, "GET", "/endusers/export.csv", export.CSV},
-		{reqctx.RoleLead, "GET", "/imports", imports.Index},
-		{reqctx.RoleLead, "POST", "/imports", imports.Upload},
-		{reqctx.RoleLead, "GET", "/imports/{jid}", imports.Show},
-		{reqctx.RoleLead, "POST", "/imports/{jid}/start", imports.Start},
-		{reqctx.RoleLead, "POST", "/imports/{jid}/pause", imports.Pause},
-		{reqctx.RoleLead, "POST", "/imports/{jid}/cancel", imports.Cancel},
-		{reqctx.RoleLead, "GET", "/imports/{jid}/results.csv", imports.Results},
-		{reqctx.RoleLead, "GET", "/imports/{jid}/problems.csv", imports.Problems},
-		{reqctx.RoleLead, "GET", "/audit", auditPages.List},
-		{reqctx.RoleLead, "GET", "/audit.csv", auditPages.CSV},
+		{role.Viewer, "GET", "/endusers", list.List},
+		{role.Viewer, "GET", "/endusers/{id}", profile.Show},
+		{role.Viewer, "GET", "/endusers/{id}/conversations", profile.Conversations},
+		{role.Agent, "GET", "/endusers/new", create.Form},
+		{role.Agent, "POST", "/endusers", create.Create},
+		{role.Agent, "GET", "/endusers/{id}/edit", edit.Form},
+		{role.Agent, "POST", "/endusers/{id}", edit.Save},
+		{role.Agent, "POST", "/endusers/{id}/custom-attributes", profile.SaveAttributes},
+		{role.Lead, "GET", "/endusers/export.csv", export.CSV},
+		{role.Lead, "GET", "/imports", imports.Index},
+		{role.Lead, "POST", "/imports", imports.Upload},
+		{role.Lead, "GET", "/imports/{jid}", imports.Show},
+		{role.Lead, "POST", "/imports/{jid}/start", imports.Start},
+		{role.Lead, "POST", "/imports/{jid}/pause", imports.Pause},
+		{role.Lead, "POST", "/imports/{jid}/cancel", imports.Cancel},
+		{role.Lead, "GET", "/imports/{jid}/results.csv", imports.Results},
+		{role.Lead, "GET", "/imports/{jid}/problems.csv", imports.Problems},
+		{role.Lead, "GET", "/audit", auditPages.List},
+		{role.Lead, "GET", "/audit.csv", auditPages.CSV},
 	}
 	for _, rt := range routes {
-		for _, have := range []string{"", "admin", reqctx.RoleViewer, reqctx.RoleAgent} {
-			if reqctx.Rank(have) >= reqctx.Rank(rt.need) && have != "" {
+		for _, have := range []role.Role{"", "admin", role.Viewer, role.Agent} {
+			if have.AtLeast(rt.need) {
 				continue
 			}
 			path := strings.NewReplacer("{id}", uid, "{jid}", jid).Replace(rt.path)
@@ -113,10 +114,10 @@ func TestHandlersRecheckRole(t *testing.T) {
 			w := httptest.NewRecorder()
 			rt.handler(w, r)
 
-			what := rt.method + " " + rt.path + " as " + have
+			what := rt.method + " " + rt.path + " as " + string(have)
 			if w.Code != http.StatusForbidden {
 				t.Errorf("%s: %d, want 403", what, w.Code)
-			} else if !strings.Contains(w.Body.String(), rt.need) {
+			} else if !strings.Contains(w.Body.String(), string(rt.need)) {
 				t.Errorf("%s: the 403 page does not name the %s role", what, rt.need)
 			}
 			if n := upstream.Load() - calls; n != 0 {

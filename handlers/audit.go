@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
+	"github.com/example/dixa-console/web/role"
 	"net/http"
 	"strconv"
 	"strings"
@@ -53,7 +54,7 @@ type Audit struct {
 // denial is audited when the store can write.
 func (h *Audit) allowed(w http.ResponseWriter, r *http.Request) bool {
 	al, _ := h.Store.(AuditLogger)
-	return allowed(w, r, al, reqctx.RoleLead)
+	return allowed(w, r, al, role.Lead)
 }
 
 const auditPageSize = 50

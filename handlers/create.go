@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"github.com/example/dixa-console/web/role"
 	"net/http"
 	"strings"
 	"sync"
@@ -42,7 +43,7 @@ const maxPrefill = 2048
 // Form serves GET /endusers/new, prefilled from the query (the search's
 // empty state links /endusers/new?email=…).
 func (h *Create) Form(w http.ResponseWriter, r *http.Request) {
-	if !allowed(w, r, h.Audit, reqctx.RoleAgent) {
+	if !allowed(w, r, h.Audit, role.Agent) {
 		return
 	}
 	q := r.URL.Query()
@@ -100,7 +101,7 @@ func (i createIdentifiers) confirmKey() string {
 // carries a confirmation bound to those createIdentifiers). The one-time form
 // token makes a double click create one customer.
 func (h *Create) Create(w http.ResponseWriter, r *http.Request) {
-	if !allowed(w, r, h.Audit, reqctx.RoleAgent) {
+	if !allowed(w, r, h.Audit, role.Agent) {
 		return
 	}
 	const unreadable = "The form could not be read. Open the new customer page again."

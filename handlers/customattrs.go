@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"errors"
+	"github.com/example/dixa-console/web/role"
 	"net/http"
 	"slices"
 	"strings"
@@ -226,7 +227,7 @@ func (c attrChange) display(input string) string {
 // else changed them since the page was shown. htmx gets the region back
 // with inline feedback; a plain form is redirected to the profile.
 func (h *Profile) SaveAttributes(w http.ResponseWriter, r *http.Request) {
-	if !allowed(w, r, h.Audit, reqctx.RoleAgent) {
+	if !allowed(w, r, h.Audit, role.Agent) {
 		return
 	}
 	id, ok := pathID(r)

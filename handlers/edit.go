@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"errors"
+	"github.com/example/dixa-console/web/role"
 	"net/http"
 	"strings"
 
@@ -34,7 +35,7 @@ type Edit struct {
 // names, filled with what Dixa holds, which the form also carries back
 // (hidden) as the base of the save's comparison.
 func (h *Edit) Form(w http.ResponseWriter, r *http.Request) {
-	if !allowed(w, r, h.Audit, reqctx.RoleAgent) {
+	if !allowed(w, r, h.Audit, role.Agent) {
 		return
 	}
 	id, ok := pathID(r)
@@ -80,7 +81,7 @@ func (h *Edit) page(w http.ResponseWriter, r *http.Request, status int, v views.
 // input kept: 422 for invalid input (ours or Dixa's), 502/503/504 for
 // upstream trouble, with an offer to re-check when the outcome is unknown.
 func (h *Edit) Save(w http.ResponseWriter, r *http.Request) {
-	if !allowed(w, r, h.Audit, reqctx.RoleAgent) {
+	if !allowed(w, r, h.Audit, role.Agent) {
 		return
 	}
 	id, ok := pathID(r)

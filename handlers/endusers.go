@@ -6,6 +6,7 @@ package handlers
 import (
 	"context"
 	"errors"
+	"github.com/example/dixa-console/web/role"
 	"net/http"
 	"strconv"
 	"strings"
@@ -14,7 +15,6 @@ import (
 
 	"github.com/example/dixa-console/apiclient"
 	"github.com/example/dixa-console/views"
-	"github.com/example/dixa-console/web/reqctx"
 	"github.com/example/dixa-console/web/respond"
 )
 
@@ -39,7 +39,7 @@ const (
 // List serves GET /endusers?q=&by=&pageKey=&pageLimit=: the list of every
 // customer page by page, or the result of a search by one identifier.
 func (h *EndUsers) List(w http.ResponseWriter, r *http.Request) {
-	if !allowed(w, r, nil, reqctx.RoleViewer) {
+	if !allowed(w, r, nil, role.Viewer) {
 		return
 	}
 	qv := r.URL.Query()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/example/dixa-console/web/role"
 	"html"
 	"io"
 	"net/http"
@@ -126,13 +127,13 @@ func routePattern(r *http.Request) string {
 // a second, generic access.denied entry for the same refusal.
 func (h *Erasures) AuditDenied(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if id, _ := reqctx.IdentityFrom(r.Context()); !id.Allows(reqctx.RoleLead) {
+		if id, _ := reqctx.IdentityFrom(r.Context()); !id.Allows(role.Lead) {
 			tt, tid := erasureTarget(r)
 			if len(tid) > 64 {
 				tid = tid[:64]
 			}
 			Record(r.Context(), h.Store, ActErasureDenied, tt, tid, store.OutcomeDenied, map[string]string{
-				"reason": "role " + id.Role + " is not lead", "route": r.Method + " " + r.URL.Path})
+				"reason": "role " + string(id.Role) + " is not lead", "route": r.Method + " " + r.URL.Path})
 			r = r.WithContext(context.WithValue(r.Context(), denialAuditedKey{}, true))
 		}
 		next.ServeHTTP(w, r)
@@ -215,8 +216,8 @@ func spell(d time.Duration) string {
 // lead returns the signed-in lead, or refuses the request.
 func (h *Erasures) lead(w http.ResponseWriter, r *http.Request) (reqctx.Identity, bool) {
 	id, ok := reqctx.IdentityFrom(r.Context())
-	if !ok || !id.Allows(reqctx.RoleLead) {
-		h.deny(w, r, "role "+id.Role+" is not lead", "Erasure needs the lead role.")
+	if !ok || !id.Allows(role.Lead) {
+		h.deny(w, r, "role "+string(id.Role)+" is not lead", "Erasure needs the lead role.")
 		return id, false
 	}
 	return id, true

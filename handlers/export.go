@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/example/dixa-console/web/role"
 	"io"
 	"net/http"
 	"slices"
@@ -12,8 +13,8 @@ import (
 	"time"
 
 	"github.com/example/dixa-console/apiclient"
-	"github.com/example/dixa-console/web/importjob"
 	"github.com/example/dixa-console/views"
+	"github.com/example/dixa-console/web/importjob"
 	"github.com/example/dixa-console/web/reqctx"
 	"github.com/example/dixa-console/web/respond"
 )
@@ -54,7 +55,7 @@ var exportColumns = []string{"id", "createdAt", "displayName", "firstName", "mid
 // (confirm=1). Cells are escaped against formula injection. The export is
 // audit-logged with its query kind and row count, never the query value.
 func (h *Export) CSV(w http.ResponseWriter, r *http.Request) {
-	if !allowed(w, r, h.Audit, reqctx.RoleLead) {
+	if !allowed(w, r, h.Audit, role.Lead) {
 		return
 	}
 	qv := r.URL.Query()

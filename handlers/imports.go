@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/example/dixa-console/web/role"
 	"io"
 	"math"
 	"net/http"
@@ -14,8 +15,8 @@ import (
 	"github.com/a-h/templ"
 
 	"github.com/example/dixa-console/apiclient"
-	"github.com/example/dixa-console/web/importjob"
 	"github.com/example/dixa-console/views"
+	"github.com/example/dixa-console/web/importjob"
 	"github.com/example/dixa-console/web/reqctx"
 	"github.com/example/dixa-console/web/respond"
 )
@@ -60,7 +61,7 @@ func (h *Imports) rps() float64 {
 
 // Index serves GET /imports: the upload form and the recent jobs.
 func (h *Imports) Index(w http.ResponseWriter, r *http.Request) {
-	if !allowed(w, r, h.Audit, reqctx.RoleLead) {
+	if !allowed(w, r, h.Audit, role.Lead) {
 		return
 	}
 	h.index(w, r, http.StatusOK, views.ImportForm{Mode: importjob.ModeCreate, BatchSize: strconv.Itoa(importjob.DefaultBatchSize)})
@@ -86,7 +87,7 @@ func (h *Imports) index(w http.ResponseWriter, r *http.Request, status int, f vi
 // it as a job and redirects to the job page. A file that cannot be
 // imported re-renders the form with the reason (422, or 413 when too big).
 func (h *Imports) Upload(w http.ResponseWriter, r *http.Request) {
-	if !allowed(w, r, h.Audit, reqctx.RoleLead) {
+	if !allowed(w, r, h.Audit, role.Lead) {
 		return
 	}
 	form := views.ImportForm{Mode: importjob.ModeCreate, BatchSize: strconv.Itoa(importjob.DefaultBatchSize)}
@@ -181,7 +182,7 @@ func (h *Imports) job(r *http.Request) (importjob.Job, error) {
 // htmx (the page polls itself every second while the job moves) it answers
 // with the fragment only.
 func (h *Imports) Show(w http.ResponseWriter, r *http.Request) {
-	if !allowed(w, r, h.Audit, reqctx.RoleLead) {
+	if !allowed(w, r, h.Audit, role.Lead) {
 		return
 	}
 	j, err := h.job(r)
@@ -319,7 +320,7 @@ func (h *Imports) eta(j importjob.Job, floor float64) float64 {
 // Start serves POST /imports/{jid}/start: starts a dry-run job (optional
 // batchSize) or resumes a paused one.
 func (h *Imports) Start(w http.ResponseWriter, r *http.Request) {
-	if !allowed(w, r, h.Audit, reqctx.RoleLead) {
+	if !allowed(w, r, h.Audit, role.Lead) {
 		return
 	}
 	j, err := h.job(r)
@@ -377,7 +378,7 @@ func (h *Imports) Cancel(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Imports) transition(w http.ResponseWriter, r *http.Request, from []string, to, action string) {
-	if !allowed(w, r, h.Audit, reqctx.RoleLead) {
+	if !allowed(w, r, h.Audit, role.Lead) {
 		return
 	}
 	j, err := h.job(r)
@@ -418,7 +419,7 @@ func (h *Imports) Problems(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Imports) csv(w http.ResponseWriter, r *http.Request, name string, write func(context.Context, importjob.Store, importjob.Job, io.Writer) error) {
-	if !allowed(w, r, h.Audit, reqctx.RoleLead) {
+	if !allowed(w, r, h.Audit, role.Lead) {
 		return
 	}
 	j, err := h.job(r)
@@ -438,7 +439,7 @@ func (h *Imports) csv(w http.ResponseWriter, r *http.Request, name string, write
 // OnFinish is the runner's hook: the audit entry of a job that ended (done
 // or failed), in the name of the lead who uploaded it.
 func (h *Imports) OnFinish(ctx context.Context, j importjob.Job) {
-	ctx = reqctx.WithIdentity(ctx, reqctx.Identity{ID: j.CreatedBy, Name: j.CreatedByName, Role: reqctx.RoleLead, Via: "import job"})
+	ctx = reqctx.WithIdentity(ctx, reqctx.Identity{ID: j.CreatedBy, Name: j.CreatedByName, Role: role.Lead, Via: "import job"})
 	outcome := "ok"
 	if j.State == importjob.StateFailed {
 		outcome = "failed"

@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"errors"
+	"github.com/example/dixa-console/web/role"
 	"net/http"
 	"strconv"
 	"strings"
@@ -61,7 +62,7 @@ func noSuchCustomer() error {
 // parallel, so the page costs one upstream round trip; a warm view makes
 // two upstream calls.
 func (h *Profile) Show(w http.ResponseWriter, r *http.Request) {
-	if !allowed(w, r, h.Audit, reqctx.RoleViewer) {
+	if !allowed(w, r, h.Audit, role.Viewer) {
 		return
 	}
 	id, ok := pathID(r)
@@ -109,7 +110,7 @@ func (h *Profile) Show(w http.ResponseWriter, r *http.Request) {
 // of the customer's conversations, as a full page or as the htmx fragment
 // that replaces the profile's conversations region.
 func (h *Profile) Conversations(w http.ResponseWriter, r *http.Request) {
-	if !allowed(w, r, h.Audit, reqctx.RoleViewer) {
+	if !allowed(w, r, h.Audit, role.Viewer) {
 		return
 	}
 	id, ok := pathID(r)

@@ -5,6 +5,7 @@ package views
 
 import (
 	"context"
+	"github.com/example/dixa-console/web/role"
 	"net/url"
 	"strconv"
 	"strings"
@@ -25,8 +26,8 @@ type Chrome struct {
 
 	UserName string
 	UserID   string
-	Role     string // viewer, agent, lead; "" when signed out
-	Demo     bool   // dev sign-in against the embedded simulator
+	Role     role.Role // "" when signed out
+	Demo     bool      // dev sign-in against the embedded simulator
 
 	// Search box.
 	Query string
@@ -61,21 +62,8 @@ func URL(ctx context.Context, p string) templ.SafeURL {
 }
 
 // Can reports whether the signed-in role is at least min (viewer < agent < lead).
-func Can(ctx context.Context, min string) bool {
-	return RoleRank(ChromeFrom(ctx).Role) >= RoleRank(min)
-}
-
-// RoleRank orders the roles; unknown roles rank below viewer.
-func RoleRank(role string) int {
-	switch role {
-	case "viewer":
-		return 1
-	case "agent":
-		return 2
-	case "lead":
-		return 3
-	}
-	return 0
+func Can(ctx context.Context, min role.Role) bool {
+	return ChromeFrom(ctx).Role.AtLeast(min)
 }
 
 // SafeHTTPURL returns u as a URL usable in src/href only when it is an

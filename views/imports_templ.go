@@ -61,7 +61,7 @@ type ImportJob struct {
 	ETA     string
 	// Waiting is the status line while the runner waits for Dixa (rate
 	// limited, Dixa failing, an outcome being re-checked); WaitingFor the
-	// reason (bulk.Wait*).
+	// reason (importjob.Wait*).
 	Waiting    string
 	WaitingFor string
 	Error      string

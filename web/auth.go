@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"errors"
+	"github.com/example/dixa-console/web/role"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -103,7 +104,7 @@ func (s *Server) signedIn(next http.Handler) http.Handler {
 		}
 		r = r.WithContext(withIdentity(r.Context(), id))
 		if id.Role == "" {
-			s.forbidden(w, r, reqctx.RoleViewer, "")
+			s.forbidden(w, r, role.Viewer, "")
 			return
 		}
 		next.ServeHTTP(w, r)
@@ -199,14 +200,14 @@ func (s *Server) notSignedIn(w http.ResponseWriter, r *http.Request) {
 // before it, such as the erasure routes' AuditDenied, already wrote the
 // entry for this refusal). Handlers check again where the action happens
 // (reqctx.IdentityFrom(ctx).Allows).
-func (s *Server) requireRole(min string) func(http.Handler) http.Handler {
+func (s *Server) requireRole(min role.Role) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			id, _ := reqctx.IdentityFrom(r.Context())
 			if !id.Allows(min) {
 				if !handlers.DenialAudited(r.Context()) {
 					s.audit(r.Context(), actAccessDenied, "route", s.routeID(r), store.OutcomeDenied, map[string]string{
-						"method": r.Method, "need": min})
+						"method": r.Method, "need": string(min)})
 				}
 				s.forbidden(w, r, min, "")
 				return
@@ -258,7 +259,7 @@ func (s *Server) routeID(r *http.Request) string {
 
 // forbidden writes the 403 page: which role is needed, which the person
 // has, and whom to ask.
-func (s *Server) forbidden(w http.ResponseWriter, r *http.Request, need, reason string) {
+func (s *Server) forbidden(w http.ResponseWriter, r *http.Request, need role.Role, reason string) {
 	id, _ := reqctx.IdentityFrom(r.Context())
 	reqctx.Logger(r.Context()).Warn("request denied", "status", http.StatusForbidden, "actor", id.ID, "role", id.Role, "need", need, "method", r.Method, "path", r.URL.Path)
 	v := views.ForbiddenView{
@@ -317,9 +318,9 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 
 // devRoles are the roles offered on the demo sign-in page.
 var devRoles = []views.RoleChoice{
-	{Role: reqctx.RoleViewer, Label: "Viewer", Can: "search and read customers"},
-	{Role: reqctx.RoleAgent, Label: "Agent", Can: "also create and edit customers"},
-	{Role: reqctx.RoleLead, Label: "Team lead", Can: "also import, export, erase, and read the audit log"},
+	{Role: role.Viewer, Label: "Viewer", Can: "search and read customers"},
+	{Role: role.Agent, Label: "Agent", Can: "also create and edit customers"},
+	{Role: role.Lead, Label: "Team lead", Can: "also import, export, erase, and read the audit log"},
 }
 
 func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, status int, v views.LoginView) {
@@ -362,7 +363,10 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 }
 
 // loginForm is the demo sign-in form.
-type loginForm struct{ Name, Role, Next string }
+type loginForm struct {
+	Name, Next string
+	Role       role.Role
+}
 
 func parseLoginForm(r *http.Request) (loginForm, error) {
 	if err := r.ParseForm(); err != nil {
@@ -370,7 +374,7 @@ func parseLoginForm(r *http.Request) (loginForm, error) {
 	}
 	return loginForm{
 		Name: strings.TrimSpace(r.PostForm.Get("name")),
-		Role: r.PostForm.Get("role"),
+		Role: role.Role(r.PostForm.Get("role")),
 		Next: safeNext(r.PostForm.Get("next")),
 	}, nil
 }
@@ -384,7 +388,7 @@ func (f loginForm) Validate() string {
 		return "Use at most 80 characters."
 	case auth.CleanText(f.Name, 80) != f.Name:
 		return "Use letters, digits, spaces and punctuation only."
-	case !auth.ValidRole(f.Role):
+	case f.Role.Rank() == 0:
 		return "Pick a role."
 	}
 	return ""

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"github.com/example/dixa-console/web/role"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -15,7 +16,7 @@ func testServer(t *testing.T) *Server {
 	t.Helper()
 	s, err := New(Config{
 		AuthMode: "header", AuthProxySecret: "0123456789abcdef", Embedded: true, CookieSameSite: "lax", FrameAncestors: "'self'",
-		RoleGroups:         map[string][]string{"viewer": {"v"}, "agent": {"a"}, "lead": {"l"}},
+		RoleGroups:         map[role.Role][]string{role.Viewer: {"v"}, role.Agent: {"a"}, role.Lead: {"l"}},
 		AuthTrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")},
 	}, Deps{})
 	if err != nil {
@@ -29,10 +30,10 @@ func testServer(t *testing.T) *Server {
 // so Dixa) is never reached.
 func TestRequireRole(t *testing.T) {
 	s := testServer(t)
-	for _, need := range []string{reqctx.RoleViewer, reqctx.RoleAgent, reqctx.RoleLead} {
+	for _, need := range []role.Role{role.Viewer, role.Agent, role.Lead} {
 		reached := false
 		h := s.securityHeaders(s.requireRole(need)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { reached = true })))
-		for _, have := range []string{"", "admin", reqctx.RoleViewer, reqctx.RoleAgent, reqctx.RoleLead} {
+		for _, have := range []role.Role{"", "admin", role.Viewer, role.Agent, role.Lead} {
 			reached = false
 			r := httptest.NewRequest(http.MethodPost, "/x?role=lead", strings.NewReader("role=lead"))
 			r.Header.Set("X-Forwarded-Groups", "l")
@@ -40,13 +41,13 @@ func TestRequireRole(t *testing.T) {
 			r = r.WithContext(reqctx.WithIdentity(ctx, reqctx.Identity{ID: "p@example.com", Name: "P", Role: have}))
 			w := httptest.NewRecorder()
 			h.ServeHTTP(w, r)
-			allowed := reqctx.Rank(have) >= reqctx.Rank(need) && have != ""
+			allowed := have.AtLeast(need)
 			if reached != allowed {
 				t.Errorf("need %s, have %q: reached %v", need, have, reached)
 			}
 			if !allowed {
 				body := w.Body.String()
-				if w.Code != http.StatusForbidden || !strings.Contains(body, ">"+need+"<") && have != "" || !strings.Contains(body, "<code>l</code>") {
+				if w.Code != http.StatusForbidden || !strings.Contains(body, ">"+string(need)+"<") && have != "" || !strings.Contains(body, "<code>l</code>") {
 					t.Errorf("need %s, have %q: %d, want 403 naming the role and the group", need, have, w.Code)
 				}
 			}
@@ -138,7 +139,7 @@ func FuzzLoginForm(f *testing.F) {
 			t.Fatalf("next %q", form.Next)
 		}
 		if form.Validate() == "" {
-			if reqctx.Rank(form.Role) == 0 || form.Name == "" || len(form.Name) > 80 || strings.ContainsAny(form.Name, "\x00\r\n") {
+			if role.Role(form.Role).Rank() == 0 || form.Name == "" || len(form.Name) > 80 || strings.ContainsAny(form.Name, "\x00\r\n") {
 				t.Fatalf("accepted %+v", form)
 			}
 			if id := devID(form.Name); !strings.HasSuffix(id, "@demo.invalid") || strings.ContainsAny(id, " \r\n<>\"") {

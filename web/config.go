@@ -1,6 +1,7 @@
 package web
 
 import (
+	"github.com/example/dixa-console/web/role"
 	"net/netip"
 	"time"
 )
@@ -38,7 +39,7 @@ type Config struct {
 	OIDCRedirectURL    string
 	OIDCGroupsClaim    string
 	// RoleGroups maps a role (viewer, agent, lead) to the groups that grant it.
-	RoleGroups map[string][]string
+	RoleGroups map[role.Role][]string
 
 	// Sessions and the browser.
 	SessionKeys    [][]byte

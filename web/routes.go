@@ -1,12 +1,12 @@
 package web
 
 import (
+	"github.com/example/dixa-console/web/role"
 	"net/http"
 
 	"github.com/go-chi/chi/v5"
 
 	"github.com/example/dixa-console/handlers"
-	"github.com/example/dixa-console/web/reqctx"
 	"github.com/example/dixa-console/web/respond"
 )
 
@@ -64,7 +64,7 @@ func (s *Server) routes() (http.Handler, error) {
 
 			// Everyone signed in with a role: read.
 			r.Group(func(r chi.Router) {
-				r.Use(s.requireRole(reqctx.RoleViewer), requestTimeout(pageTimeout))
+				r.Use(s.requireRole(role.Viewer), requestTimeout(pageTimeout))
 				r.Get("/endusers", endusers.List)
 				r.Get("/endusers/{id}", profile.Show)
 				r.Get("/endusers/{id}/conversations", profile.Conversations)
@@ -72,7 +72,7 @@ func (s *Server) routes() (http.Handler, error) {
 
 			// Agents and leads: create and edit customers.
 			r.Group(func(r chi.Router) {
-				r.Use(s.requireRole(reqctx.RoleAgent), requestTimeout(pageTimeout))
+				r.Use(s.requireRole(role.Agent), requestTimeout(pageTimeout))
 				r.Get("/endusers/new", create.Form)
 				r.Post("/endusers", create.Create)
 				r.Get("/endusers/{id}/edit", edit.Form)
@@ -84,7 +84,7 @@ func (s *Server) routes() (http.Handler, error) {
 			// imports.go). chi prefers the static export.csv segment to
 			// {id}, whatever the order (tested).
 			r.Group(func(r chi.Router) {
-				r.Use(s.requireRole(reqctx.RoleLead))
+				r.Use(s.requireRole(role.Lead))
 				r.Get("/endusers/export.csv", s.imports.export.CSV)
 				r.Get("/imports", s.imports.h.Index)
 				r.Post("/imports", s.imports.h.Upload)
@@ -105,7 +105,7 @@ func (s *Server) routes() (http.Handler, error) {
 					StepUp: s.cfg.StepUpMaxAge, SignInAgain: s.auth.mode != "header"}
 				audit := &handlers.Audit{Store: s.store}
 				r.Group(func(r chi.Router) {
-					r.Use(erasures.AuditDenied, s.requireRole(reqctx.RoleLead))
+					r.Use(erasures.AuditDenied, s.requireRole(role.Lead))
 					r.Get("/endusers/{id}/erasure", erasures.Preview)
 					r.Post("/endusers/{id}/erasure", erasures.Request)
 					r.Get("/erasures", erasures.List)
@@ -117,7 +117,7 @@ func (s *Server) routes() (http.Handler, error) {
 					r.Get("/erasures/{rid}/receipt.json", erasures.ReceiptJSON)
 				})
 				r.Group(func(r chi.Router) {
-					r.Use(s.requireRole(reqctx.RoleLead))
+					r.Use(s.requireRole(role.Lead))
 					r.Get("/audit", audit.List)
 					r.Get("/audit.csv", audit.CSV)
 				})

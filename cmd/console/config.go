@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/example/dixa-console/web/role"
 	"io"
 	"net"
 	"net/netip"
@@ -328,21 +329,21 @@ func buildConfig(get func(string) string) (web.Config, error) {
 
 // parseRoleGroups reads "viewer=a,agent=b|c,lead=d": groups of one role
 // may be separated by "|"; the same role may also be repeated.
-func parseRoleGroups(s string) (map[string][]string, error) {
-	m := map[string][]string{}
+func parseRoleGroups(s string) (map[role.Role][]string, error) {
+	m := map[role.Role][]string{}
 	for part := range strings.SplitSeq(s, ",") {
 		part = strings.TrimSpace(part)
 		if part == "" {
 			continue
 		}
-		role, groups, ok := strings.Cut(part, "=")
-		role = strings.TrimSpace(role)
-		if !ok || !slices.Contains([]string{"viewer", "agent", "lead"}, role) {
+		name, groups, ok := strings.Cut(part, "=")
+		r, known := role.Parse(strings.TrimSpace(name))
+		if !ok || !known {
 			return nil, fmt.Errorf("want role=group pairs with roles viewer, agent, lead; got %q", part)
 		}
 		for g := range strings.SplitSeq(groups, "|") {
 			if g = strings.TrimSpace(g); g != "" {
-				m[role] = append(m[role], g)
+				m[r] = append(m[r], g)
 			}
 		}
 	}

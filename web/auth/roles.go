@@ -6,20 +6,11 @@
 package auth
 
 import (
+	"github.com/example/dixa-console/web/role"
 	"slices"
 	"strings"
 	"unicode/utf8"
 )
-
-// Roles, from least to most privileged (the same names as reqctx).
-const (
-	RoleViewer = "viewer"
-	RoleAgent  = "agent"
-	RoleLead   = "lead"
-)
-
-// Roles lists the roles from least to most privileged.
-var roleOrder = [...]string{RoleViewer, RoleAgent, RoleLead}
 
 // Limits on what an identity provider or proxy may hand us. A group list
 // beyond them is cut, never an error: the person still signs in with the
@@ -100,11 +91,13 @@ func isControl(r rune) bool {
 
 // RoleFor maps groups to a role with the configured allow-list (role →
 // groups that grant it). The highest matching role wins; no match is ""
-// (deny by default). via names the group that granted it, for the audit
-// log. Group names compare exactly: "Support-Leads" is not "support-leads".
-func RoleFor(groups []string, roleGroups map[string][]string) (role, via string) {
-	for i := len(roleOrder) - 1; i >= 0; i-- {
-		r := roleOrder[i]
+// (deny by default). The second result names the group that granted it,
+// for the audit log. Group names compare exactly: "Support-Leads" is not
+// "support-leads".
+func RoleFor(groups []string, roleGroups map[role.Role][]string) (role.Role, string) {
+	all := role.All()
+	for i := len(all) - 1; i >= 0; i-- {
+		r := all[i]
 		for _, g := range roleGroups[r] {
 			if g != "" && slices.Contains(groups, g) {
 				return r, "group " + g
@@ -114,19 +107,14 @@ func RoleFor(groups []string, roleGroups map[string][]string) (role, via string)
 	return "", ""
 }
 
-// GroupsFor returns the groups that grant role or a higher one, for the
+// GroupsFor returns the groups that grant min or a higher role, for the
 // 403 page's "ask to be added to …".
-func GroupsFor(role string, roleGroups map[string][]string) []string {
+func GroupsFor(min role.Role, roleGroups map[role.Role][]string) []string {
 	var out []string
-	for _, r := range roleOrder {
-		if rank(r) >= rank(role) {
+	for _, r := range role.All() {
+		if r.AtLeast(min) {
 			out = append(out, roleGroups[r]...)
 		}
 	}
 	return out
 }
-
-func rank(role string) int { return slices.Index(roleOrder[:], role) + 1 }
-
-// ValidRole reports whether role is one of viewer, agent, lead.
-func ValidRole(role string) bool { return rank(role) > 0 }

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"github.com/example/dixa-console/web/role"
 	"net/http"
 	"net/netip"
 	"slices"
@@ -9,16 +10,16 @@ import (
 	"unicode/utf8"
 )
 
-var testRoleGroups = map[string][]string{
-	"viewer": {"support-viewers"},
-	"agent":  {"support-agents", "tier2"},
-	"lead":   {"support-leads"},
+var testRoleGroups = map[role.Role][]string{
+	role.Viewer: {"support-viewers"},
+	role.Agent:  {"support-agents", "tier2"},
+	role.Lead:   {"support-leads"},
 }
 
 func TestRoleForHighestWinsDenyByDefault(t *testing.T) {
 	for _, tc := range []struct {
 		groups    []string
-		role      string
+		role      role.Role
 		grantedBy string
 	}{
 		{nil, "", ""},
@@ -30,18 +31,18 @@ func TestRoleForHighestWinsDenyByDefault(t *testing.T) {
 		{[]string{"tier2", "support-viewers"}, "agent", "group tier2"},
 		{[]string{"support-viewers", "support-leads", "support-agents"}, "lead", "group support-leads"},
 	} {
-		role, via := RoleFor(tc.groups, testRoleGroups)
-		if role != tc.role || via != tc.grantedBy {
-			t.Errorf("RoleFor(%q) = %q, %q; want %q, %q", tc.groups, role, via, tc.role, tc.grantedBy)
+		got, via := RoleFor(tc.groups, testRoleGroups)
+		if got != tc.role || via != tc.grantedBy {
+			t.Errorf("RoleFor(%q) = %q, %q; want %q, %q", tc.groups, got, via, tc.role, tc.grantedBy)
 		}
 	}
-	if role, _ := RoleFor([]string{""}, map[string][]string{"lead": {""}}); role != "" {
-		t.Errorf("an empty group name granted %q", role)
+	if got, _ := RoleFor([]string{""}, map[role.Role][]string{role.Lead: {""}}); got != "" {
+		t.Errorf("an empty group name granted %q", got)
 	}
 }
 
 func TestGroupsFor(t *testing.T) {
-	got := GroupsFor("agent", testRoleGroups)
+	got := GroupsFor(role.Agent, testRoleGroups)
 	want := []string{"support-agents", "tier2", "support-leads"}
 	if !slices.Equal(got, want) {
 		t.Errorf("GroupsFor(agent) = %q, want %q", got, want)
@@ -96,9 +97,9 @@ func FuzzParseGroups(f *testing.F) {
 			}
 			seen[g] = true
 		}
-		role, _ := RoleFor(gs, testRoleGroups)
-		if role != "" && !slices.ContainsFunc(gs, func(g string) bool { return slices.Contains(testRoleGroups[role], g) }) {
-			t.Fatalf("role %q without its group in %q", role, gs)
+		got, _ := RoleFor(gs, testRoleGroups)
+		if got != "" && !slices.ContainsFunc(gs, func(g string) bool { return slices.Contains(testRoleGroups[got], g) }) {
+			t.Fatalf("role %q without its group in %q", got, gs)
 		}
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"errors"
+	"github.com/example/dixa-console/web/role"
 	"net/http"
 	"slices"
 	"sync"
@@ -41,7 +42,7 @@ type Record struct {
 	Claims Claims
 	// DevRole is the role picked on the dev sign-in page ("" otherwise:
 	// the role comes from the groups on every request).
-	DevRole string
+	DevRole role.Role
 	// Via is how the person signed in: "dev" or "oidc".
 	Via                         string
 	Created, LastSeen, AuthTime time.Time

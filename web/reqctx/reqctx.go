@@ -5,23 +5,17 @@ package reqctx
 
 import (
 	"context"
+	"github.com/example/dixa-console/web/role"
 	"log/slog"
 	"time"
 )
 
-// Roles, from least to most privileged.
-const (
-	RoleViewer = "viewer"
-	RoleAgent  = "agent"
-	RoleLead   = "lead"
-)
-
 // Identity is the signed-in person.
 type Identity struct {
-	ID     string   // the SSO identity (email or subject), shown in the audit log
-	Name   string   // display name
-	Role   string   // viewer, agent, lead
-	Groups []string // the groups the identity provider gave
+	ID     string    // the SSO identity (email or subject), shown in the audit log
+	Name   string    // display name
+	Role   role.Role // viewer, agent, lead
+	Groups []string  // the groups the identity provider gave
 	// Via says how the role was granted, e.g. "group support-leads" or "dev sign-in".
 	Via string
 	// SessionID is an opaque id of the session, for the audit log (hashed there).
@@ -31,21 +25,8 @@ type Identity struct {
 	AuthTime time.Time
 }
 
-// Rank orders roles: viewer 1, agent 2, lead 3, anything else 0.
-func Rank(role string) int {
-	switch role {
-	case RoleViewer:
-		return 1
-	case RoleAgent:
-		return 2
-	case RoleLead:
-		return 3
-	}
-	return 0
-}
-
 // Allows reports whether the identity's role is at least min.
-func (id Identity) Allows(min string) bool { return id.Role != "" && Rank(id.Role) >= Rank(min) }
+func (id Identity) Allows(min role.Role) bool { return id.Role.AtLeast(min) }
 
 type (
 	idKey     struct{}

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/example/dixa-console/web/apperr"
 	"io"
 	"net/http"
 	"strconv"
@@ -162,6 +163,9 @@ func Classify(err error) *Err {
 	if errors.As(err, &e) {
 		return e
 	}
+	if ae, ok := apperr.As(err); ok {
+		return fromApp(ae)
+	}
 	var ae *apiclient.Error
 	errors.As(err, &ae)
 	retry := time.Duration(0)
@@ -192,6 +196,26 @@ func Classify(err error) *Err {
 		return &Err{Status: http.StatusBadGateway, Title: "Dixa is not answering", Message: "Dixa could not be reached or failed. Please try again in a moment.", RetryAfter: 5 * time.Second, Cause: err}
 	}
 	return &Err{Status: http.StatusInternalServerError, Title: "Something went wrong", Message: "The console hit an unexpected problem. It has been logged.", Cause: err}
+}
+
+// fromApp maps a domain error to its status; its message is shown as it is.
+func fromApp(e *apperr.Error) *Err {
+	out := &Err{Message: e.Msg, Cause: e}
+	switch e.Code {
+	case apperr.Invalid:
+		out.Status, out.Title = http.StatusUnprocessableEntity, "Please check your input"
+	case apperr.NotFound:
+		out.Status, out.Title = http.StatusNotFound, "Not found"
+	case apperr.Conflict:
+		out.Status, out.Title = http.StatusConflict, "Conflict"
+	case apperr.Forbidden:
+		out.Status, out.Title = http.StatusForbidden, "Not allowed"
+	case apperr.Unavailable:
+		out.Status, out.Title, out.RetryAfter = http.StatusServiceUnavailable, "Try again in a moment", 5*time.Second
+	default:
+		out.Status, out.Title = http.StatusInternalServerError, "Something went wrong"
+	}
+	return out
 }
 
 // Error is the error funnel: it logs internals (5xx only, with the

@@ -110,7 +110,7 @@ func (s *Store) AppendAudit(ctx context.Context, e AuditEntry) (AuditEntry, erro
 		return AuditEntry{}, errors.New("store: audit entry without action")
 	}
 	if id, ok := reqctx.IdentityFrom(ctx); ok && e.ActorID == "" {
-		e.ActorID, e.ActorName, e.ActorRole, e.ActorVia = id.ID, id.Name, id.Role, id.Via
+		e.ActorID, e.ActorName, e.ActorRole, e.ActorVia = id.ID, id.Name, string(id.Role), id.Via
 		e.SessionHash = HashSession(id.SessionID)
 	}
 	if e.ActorID == "" {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/example/dixa-console/web/role"
 	"math/rand/v2"
 	"net/url"
 	"os"
@@ -119,7 +120,7 @@ func TestMigrationsApplyOnceAndReopen(t *testing.T) {
 }
 
 func leadCtx(t *testing.T) context.Context {
-	ctx := reqctx.WithIdentity(t.Context(), reqctx.Identity{ID: "lead@example.com", Name: "Lea Lead", Role: reqctx.RoleLead, Via: "group support-leads", SessionID: "sess-1"})
+	ctx := reqctx.WithIdentity(t.Context(), reqctx.Identity{ID: "lead@example.com", Name: "Lea Lead", Role: role.Lead, Via: "group support-leads", SessionID: "sess-1"})
 	return reqctx.WithRequestID(ctx, "req-123")
 }
 

@@ -2,6 +2,7 @@ package webtest
 
 import (
 	"fmt"
+	consolerole "github.com/example/dixa-console/web/role"
 	"net/http"
 	"net/url"
 	"strings"
@@ -30,7 +31,7 @@ func (e *Env) Login(t testing.TB, role string) *http.Client {
 		if e.Cfg.AuthJWKSURL != "" {
 			t.Fatal("webtest.Login: header mode with a signed assertion needs a token; send it yourself")
 		}
-		groups := e.Cfg.RoleGroups[role]
+		groups := e.Cfg.RoleGroups[consolerole.Role(role)]
 		if len(groups) == 0 {
 			t.Fatalf("webtest.Login: no group grants %q", role)
 		}

@@ -5,6 +5,7 @@ package webtest
 
 import (
 	"context"
+	"github.com/example/dixa-console/web/role"
 	"io"
 	"log/slog"
 	"net/http"
@@ -69,7 +70,7 @@ func Config() web.Config {
 		AuthHeaderGroups:   "X-Forwarded-Groups",
 		AuthTrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32"), netip.MustParsePrefix("::1/128")},
 		OIDCGroupsClaim:    "groups",
-		RoleGroups:         map[string][]string{"viewer": {"support-viewers"}, "agent": {"support-agents"}, "lead": {"support-leads"}},
+		RoleGroups:         map[role.Role][]string{role.Viewer: {"support-viewers"}, role.Agent: {"support-agents"}, role.Lead: {"support-leads"}},
 		CookieSameSite:     "lax",
 		FrameAncestors:     "'self'",
 		ErasureApproval:    "required",
