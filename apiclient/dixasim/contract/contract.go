@@ -1,6 +1,6 @@
 // Package contract checks HTTP traffic against Dixa's OpenAPI document (the
-// beta spec the team keeps in ../shared/dixa/openapi-beta.yaml) with
-// kin-openapi. It is imported by tests only: put Validator.Middleware in
+// beta spec, kept in this directory as openapi-beta.yaml and embedded, so
+// the tests read nothing from outside the repository) with kin-openapi. It is imported by tests only: put Validator.Middleware in
 // front of the simulator and every request the client sends and every
 // response the simulator gives is validated.
 //
@@ -32,6 +32,7 @@ package contract
 import (
 	"bytes"
 	"context"
+	_ "embed"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -39,7 +40,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -51,30 +51,26 @@ import (
 	"github.com/google/uuid"
 )
 
-// EnvSpecPath names the environment variable that overrides the spec path.
+// EnvSpecPath names the environment variable that overrides the document:
+// a path to another copy (a newer vendor version, say) to test against.
 const EnvSpecPath = "DIXA_OPENAPI"
 
-// SpecPath finds the vendor's document: $DIXA_OPENAPI if set, else
-// ../shared/dixa/openapi-beta.yaml next to the module root (the directory
-// holding go.mod, found by walking up from the working directory).
+// SpecFile is the document's file name in this package's directory.
+const SpecFile = "openapi-beta.yaml"
+
+// spec is Dixa's OpenAPI document (beta), embedded: the tests need no file
+// beside the repository and no particular working directory.
+//
+//go:embed openapi-beta.yaml
+var spec []byte
+
+// Spec returns a copy of the embedded document.
+func Spec() []byte { return bytes.Clone(spec) }
+
+// SpecPath says which document NewValidator("") loads: $DIXA_OPENAPI if
+// set, else "" for the embedded copy.
 func SpecPath() (string, error) {
-	if p := os.Getenv(EnvSpecPath); p != "" {
-		return p, nil
-	}
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "..", "shared", "dixa", "openapi-beta.yaml"), nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("contract: no go.mod above the working directory; set " + EnvSpecPath)
-		}
-		dir = parent
-	}
+	return os.Getenv(EnvSpecPath), nil
 }
 
 // Validator validates requests and responses against the document. It is
@@ -84,9 +80,9 @@ type Validator struct {
 	opts   *openapi3filter.Options
 }
 
-// NewValidator loads the document at specPath ("" means SpecPath()), with
-// example validation off, and adjusts it as described in the package
-// documentation.
+// NewValidator loads the document at specPath ("" means SpecPath(): the
+// embedded copy unless $DIXA_OPENAPI names another), with example
+// validation off, and adjusts it as described in the package documentation.
 func NewValidator(specPath string) (*Validator, error) {
 	if specPath == "" {
 		var err error
@@ -95,7 +91,14 @@ func NewValidator(specPath string) (*Validator, error) {
 		}
 	}
 	loader := openapi3.NewLoader()
-	doc, err := loader.LoadFromFile(specPath)
+	var doc *openapi3.T
+	var err error
+	if specPath == "" {
+		specPath = "embedded " + SpecFile
+		doc, err = loader.LoadFromData(spec)
+	} else {
+		doc, err = loader.LoadFromFile(specPath)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("contract: load %s: %w", specPath, err)
 	}

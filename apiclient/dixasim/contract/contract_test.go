@@ -1,9 +1,15 @@
 package contract
 
 import (
+	"bytes"
+	"crypto/sha256"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -124,11 +130,87 @@ func TestSpecPath(t *testing.T) {
 		t.Errorf("got %q, %v; want the override", got, err)
 	}
 	t.Setenv(EnvSpecPath, "")
-	got, err := SpecPath()
-	if err != nil || !strings.HasSuffix(got, "shared/dixa/openapi-beta.yaml") {
-		t.Errorf("got %q, %v; want ../shared/dixa/openapi-beta.yaml beside the module", got, err)
+	if got, err := SpecPath(); err != nil || got != "" {
+		t.Errorf("got %q, %v; want \"\" (the embedded copy)", got, err)
 	}
 	if _, err := NewValidator("/does/not/exist.yaml"); err == nil {
 		t.Errorf("got no error for a missing document, want one")
+	}
+}
+
+// The document is part of the repository: a validator loads from any
+// working directory, with nothing beside the module.
+func TestValidatorReadsOnlyTheRepository(t *testing.T) {
+	t.Setenv(EnvSpecPath, "")
+	t.Chdir(t.TempDir())
+	v, err := NewValidator("")
+	if err != nil {
+		t.Fatalf("NewValidator from an empty directory: %v", err)
+	}
+	req := httptest.NewRequest(http.MethodGet, "/v1/endusers?pageLimit=2", nil)
+	req.Header.Set("Authorization", "k")
+	if err := v.ValidateRequest(req, nil); err != nil {
+		t.Errorf("GET /v1/endusers: %v", err)
+	}
+	if got := Spec(); !bytes.Equal(got, spec) || len(got) < 100_000 {
+		t.Errorf("Spec() returned %d bytes, want the embedded %d", len(got), len(spec))
+	}
+}
+
+// EnvSpecOrigin names the copy the repository's document was taken from,
+// overriding the default: ../shared/dixa/openapi-beta.yaml beside the
+// module root.
+const EnvSpecOrigin = "DIXA_OPENAPI_ORIGIN"
+
+// The copy in the repository is byte for byte the document it was taken
+// from, when that is at hand (it is outside the repository, so a clone on
+// its own has nothing to compare with; naming it in $DIXA_OPENAPI_ORIGIN
+// makes it required).
+func TestSpecIsTheSharedCopy(t *testing.T) {
+	origin := os.Getenv(EnvSpecOrigin)
+	required := origin != ""
+	if !required {
+		root, err := moduleRoot()
+		if err != nil {
+			t.Fatal(err)
+		}
+		origin = filepath.Join(root, "..", "shared", "dixa", "openapi-beta.yaml")
+	}
+	want, err := os.ReadFile(origin)
+	if errors.Is(err, fs.ErrNotExist) && !required {
+		t.Skipf("no copy to compare with at %s (a clone on its own); set %s to name one", origin, EnvSpecOrigin)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(SpecFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s (%d bytes, sha256 %x) differs from %s (%d bytes, sha256 %x): copy it again and say so in NOTICE.md",
+			SpecFile, len(got), sha256.Sum256(got), origin, len(want), sha256.Sum256(want))
+	}
+	if !bytes.Equal(spec, got) {
+		t.Errorf("the embedded document differs from %s", SpecFile)
+	}
+}
+
+// moduleRoot is the directory holding go.mod, walking up from the working
+// directory (the package directory under go test).
+func moduleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("no go.mod above the working directory")
+		}
+		dir = parent
 	}
 }
