@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -16,14 +17,26 @@ import (
 )
 
 // Metrics is the console's own Prometheus registry (no global registry):
-// console requests, upstream calls and the erasure poller (README.md,
-// "Monitoring").
+// console requests, upstream calls and the erasure poller.
+//
+// /metrics is served to anyone, so no label may take a value a client
+// chooses: the request metric's method is one of a fixed few and its route
+// is a registered pattern or "unmatched", whatever was sent.
 type Metrics struct {
 	reg               *prometheus.Registry
 	requests          *prometheus.HistogramVec
 	upstream          *prometheus.HistogramVec
 	erasurePollErrors prometheus.Counter
+
+	// patterns holds each router's registered route patterns, read once
+	// per router (there is one in a process).
+	patternsMu sync.Mutex
+	patterns   map[chi.Routes]map[string]bool
 }
+
+// unmatchedRoute is the route label of every request that reached no
+// registered route (404, 405, a path outside the base path).
+const unmatchedRoute = "unmatched"
 
 // NewMetrics registers the console's collectors in a fresh registry.
 func NewMetrics() *Metrics {
@@ -54,11 +67,51 @@ func (m *Metrics) handler() http.Handler {
 }
 
 func (m *Metrics) observeRequest(r *http.Request, status int, d time.Duration) {
-	route := "unmatched"
-	if rc := chi.RouteContext(r.Context()); rc != nil && rc.RoutePattern() != "" {
-		route = rc.RoutePattern()
+	m.requests.WithLabelValues(m.routeLabel(r, status), methodLabel(r.Method), strconv.Itoa(status)).Observe(d.Seconds())
+}
+
+// methodLabel bounds the method label: the methods the console serves,
+// and "other" for any other, made-up ones included.
+func methodLabel(method string) string {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodPost:
+		return method
 	}
-	m.requests.WithLabelValues(route, r.Method, strconv.Itoa(status)).Observe(d.Seconds())
+	return "other"
+}
+
+// routeLabel is the chi pattern of the route that served r when it is one
+// the router registered, else unmatchedRoute: chi's not-found and
+// method-not-allowed answers carry the pattern of a mount ("/base/*"),
+// which is no route of ours.
+func (m *Metrics) routeLabel(r *http.Request, status int) string {
+	rc := chi.RouteContext(r.Context())
+	if rc == nil || rc.Routes == nil || status == http.StatusMethodNotAllowed {
+		return unmatchedRoute
+	}
+	if p := rc.RoutePattern(); p != "" && m.registered(rc.Routes)[p] {
+		return p
+	}
+	return unmatchedRoute
+}
+
+// registered returns the route patterns of router, walking it on first use.
+func (m *Metrics) registered(router chi.Routes) map[string]bool {
+	m.patternsMu.Lock()
+	defer m.patternsMu.Unlock()
+	if p, ok := m.patterns[router]; ok {
+		return p
+	}
+	p := map[string]bool{}
+	chi.Walk(router, func(_, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
+		p[route] = true
+		return nil
+	})
+	if m.patterns == nil {
+		m.patterns = map[chi.Routes]map[string]bool{}
+	}
+	m.patterns[router] = p
+	return p
 }
 
 // ObserveUpstream records one upstream call; pass it to apiclient.WithObserver.
