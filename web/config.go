@@ -7,12 +7,17 @@ import (
 )
 
 // Config is the console's whole configuration, parsed once in cmd/console
-// from the environment and flags (interface.md §2) and passed down.
+// from the environment and flags and passed down.
 type Config struct {
 	ListenAddr string
 	// BasePath is the prefix the console is mounted under: "" for the root,
 	// otherwise "/support/console" (leading slash, no trailing slash).
 	BasePath string
+	// PublicURL is the console's external URL as people reach it (scheme,
+	// host and BASE_PATH, no trailing slash), or "" when not configured. An
+	// https:// URL means the console is served over TLS, whatever the
+	// connection from a proxy in front of it looks like.
+	PublicURL string
 
 	// Upstream.
 	DixaAPIURL      string // empty: the embedded simulator
@@ -70,6 +75,10 @@ type Config struct {
 	DatabaseURL        string
 	ErasureApproval    string // required, single
 	PhoneDefaultRegion string
+	// ImportRetention is how long a finished import job's results (its
+	// rows and their problems) are kept before they are deleted (zero: 30
+	// days).
+	ImportRetention time.Duration
 
 	LogFormat string
 	LogLevel  string

@@ -2,9 +2,11 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
+	"time"
 )
 
 // realUpstream is a valid header-mode configuration against a real Dixa;
@@ -82,5 +84,55 @@ func TestHeaderModeStartupRefusals(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// IMPORT_RETENTION: 30 days by default, a duration from 1h to 8760h.
+// PUBLIC_URL: empty by default, else an absolute http(s) URL, kept without
+// a trailing slash.
+func TestImportRetentionAndPublicURL(t *testing.T) {
+	for _, tc := range []struct {
+		kv            []string
+		wantRetention time.Duration
+		wantPublic    string
+		wantErr       string
+	}{
+		{nil, 30 * 24 * time.Hour, "", ""},
+		{[]string{"IMPORT_RETENTION", "24h"}, 24 * time.Hour, "", ""},
+		{[]string{"IMPORT_RETENTION", "8760h"}, 8760 * time.Hour, "", ""},
+		{[]string{"IMPORT_RETENTION", "30m"}, 0, "", "IMPORT_RETENTION"},
+		{[]string{"IMPORT_RETENTION", "9000h"}, 0, "", "IMPORT_RETENTION"},
+		{[]string{"IMPORT_RETENTION", "a month"}, 0, "", "IMPORT_RETENTION"},
+		{[]string{"PUBLIC_URL", "https://console.example.com/support/console/"}, 30 * 24 * time.Hour, "https://console.example.com/support/console", ""},
+		{[]string{"PUBLIC_URL", "http://127.0.0.1:8080"}, 30 * 24 * time.Hour, "http://127.0.0.1:8080", ""},
+		{[]string{"PUBLIC_URL", "console.example.com"}, 0, "", "PUBLIC_URL"},
+		{[]string{"PUBLIC_URL", "ftp://console.example.com"}, 0, "", "PUBLIC_URL"},
+		{[]string{"PUBLIC_URL", "https://user:pw@console.example.com"}, 0, "", "PUBLIC_URL"},
+		{[]string{"PUBLIC_URL", "https://console.example.com/?x=1"}, 0, "", "PUBLIC_URL"},
+	} {
+		env := realUpstream(tc.kv...)
+		c, err := parseConfig(nil, func(k string) string { return env[k] }, io.Discard)
+		if tc.wantErr != "" {
+			if !errors.Is(err, errUsage) || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("%q: got %v, want a usage error naming %s", tc.kv, err, tc.wantErr)
+			}
+			if strings.Contains(fmt.Sprint(err), "pw@") {
+				t.Errorf("%q: the error echoes a password: %v", tc.kv, err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%q: refused: %v", tc.kv, err)
+			continue
+		}
+		if c.ImportRetention != tc.wantRetention || c.PublicURL != tc.wantPublic {
+			t.Errorf("%q: got retention %v, public URL %q; want %v, %q", tc.kv, c.ImportRetention, c.PublicURL, tc.wantRetention, tc.wantPublic)
+		}
+	}
+	// A flag wins over the environment.
+	env := realUpstream("IMPORT_RETENTION", "24h")
+	c, err := parseConfig([]string{"-import-retention", "48h"}, func(k string) string { return env[k] }, io.Discard)
+	if err != nil || c.ImportRetention != 48*time.Hour {
+		t.Errorf("flag over environment: got %v, %v; want 48h", c.ImportRetention, err)
 	}
 }

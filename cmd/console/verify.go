@@ -36,21 +36,23 @@ func (h *headList) Set(s string) error {
 func verify(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	dataDir := getenv("DATA_DIR")
-	if dataDir == "" {
-		dataDir = "./data"
-	}
-	fs.StringVar(&dataDir, "data-dir", dataDir, "directory of the embedded SQLite database (DATA_DIR)")
-	dbURL := fs.String("database-url", getenv("DATABASE_URL"), "postgres:// URL (DATABASE_URL)")
+	get := defineSettings(fs, getenv, "DATA_DIR", "DATABASE_URL")
 	var heads headList
 	fs.Var(&heads, "head", "a head `seq:hash` recorded earlier that must still be in the chain (repeatable)")
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
-	if *dbURL != "" && !strings.HasPrefix(*dbURL, "postgres://") && !strings.HasPrefix(*dbURL, "postgresql://") {
-		return fmt.Errorf("%w: DATABASE_URL: want a postgres:// URL", errUsage)
+	if fs.NArg() > 0 {
+		return usageErr("unexpected arguments: %q", fs.Args())
 	}
-	db, err := store.Open(ctx, dataDir, *dbURL)
+	dataDir, dbURL := get("DATA_DIR"), get("DATABASE_URL")
+	if dataDir == "" {
+		return usageErr("DATA_DIR: must not be empty")
+	}
+	if dbURL != "" && !strings.HasPrefix(dbURL, "postgres://") && !strings.HasPrefix(dbURL, "postgresql://") {
+		return usageErr("DATABASE_URL: want a postgres:// URL")
+	}
+	db, err := store.Open(ctx, dataDir, dbURL)
 	if err != nil {
 		return err
 	}
