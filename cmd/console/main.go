@@ -93,7 +93,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	db, err := store.Open(ctx, cfg.DataDir, cfg.DatabaseURL)
 	if err != nil {
-		return err
+		return storeErr(err)
 	}
 	defer db.Close()
 	srv, err := web.New(cfg, web.Deps{API: api, Logger: log, Metrics: metrics, Store: db})
@@ -129,6 +129,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// storeErr makes a bad key file a configuration error (exit code 2): the
+// operator must restore it; starting again will not help.
+func storeErr(err error) error {
+	if errors.Is(err, store.ErrKeyFile) {
+		return fmt.Errorf("%w: %w", errUsage, err)
+	}
+	return err
 }
 
 func newLogger(cfg web.Config, w io.Writer) *slog.Logger {

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -115,5 +117,32 @@ func TestRunRefusesBadConfigurationWithUsageError(t *testing.T) {
 				t.Errorf("error echoes the key setting: %q", err)
 			}
 		})
+	}
+}
+
+// A key file shorter than a key stops start-up (and verify) with a
+// message naming it and exit code 2, instead of recursing until the stack
+// overflows.
+func TestShortKeyFileIsAConfigurationError(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "erasure-hmac.key")
+	if err := os.WriteFile(path, []byte("too short"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := func(k string) string { return map[string]string{"LISTEN_ADDR": "127.0.0.1:0", "DATA_DIR": dir}[k] }
+	for _, args := range [][]string{nil, {"verify"}} {
+		done := make(chan error, 1)
+		go func() { done <- run(t.Context(), args, env, io.Discard, io.Discard) }()
+		select {
+		case err := <-done:
+			if !errors.Is(err, errUsage) || !strings.Contains(err.Error(), path) {
+				t.Errorf("%q: got %v, want a usage error (exit code 2) naming %s", args, err, path)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatalf("%q: still running after 20s", args)
+		}
+	}
+	if got, _ := os.ReadFile(path); string(got) != "too short" {
+		t.Errorf("the key file was changed to %q", got)
 	}
 }

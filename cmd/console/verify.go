@@ -25,14 +25,16 @@ func (h *headList) Set(s string) error {
 }
 
 // verify checks the audit log's hash chain in the database that
-// DATA_DIR / DATABASE_URL (or -data-dir / -database-url) name:
+// DATA_DIR / DATABASE_URL (or -data-dir / -database-url) name, opened
+// read-only:
 //
 //	console verify [-head seq:hash]...
 //
 // Each -head is a head printed by an earlier run (kept outside the
 // database); it must still be in the chain, which also catches entries cut
 // off the end. It prints the current head to keep for the next run, and
-// fails (exit 1) on any changed, deleted, inserted or reordered entry.
+// fails (exit 1) on any changed, deleted, inserted or reordered entry, and
+// on a missing database or an empty log.
 func verify(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -52,14 +54,19 @@ func verify(ctx context.Context, args []string, getenv func(string) string, stdo
 	if dbURL != "" && !strings.HasPrefix(dbURL, "postgres://") && !strings.HasPrefix(dbURL, "postgresql://") {
 		return usageErr("DATABASE_URL: want a postgres:// URL")
 	}
-	db, err := store.Open(ctx, dataDir, dbURL)
+	// Read-only: checking must never create, migrate or change the
+	// database it checks, and a missing one is a failure, not a new log.
+	db, err := store.OpenReadOnly(ctx, dataDir, dbURL)
 	if err != nil {
-		return err
+		return storeErr(err)
 	}
 	defer db.Close()
 	res, err := db.Verify(ctx, heads...)
 	if err != nil {
 		return err
+	}
+	if res.Entries == 0 {
+		return fmt.Errorf("audit log verification FAILED: the audit log is empty (is DATA_DIR or DATABASE_URL the console's database?)")
 	}
 	if !res.OK() {
 		for _, p := range res.Problems {

@@ -21,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
@@ -38,6 +39,18 @@ var migrations embed.FS
 
 // ErrNotFound is returned when a record does not exist.
 var ErrNotFound = errors.New("store: not found")
+
+// ErrKeyFile is returned when the identifier key file exists but does not
+// hold a whole key. The store refuses to start rather than make a new key:
+// erased people's identifiers are kept keyed with the old one.
+var ErrKeyFile = errors.New("store: bad key file")
+
+// keyFile is the identifier HMAC key's file in the data directory, and
+// keyLen its length.
+const (
+	keyFile = "erasure-hmac.key"
+	keyLen  = 32
+)
 
 // Dialects.
 const (
@@ -70,7 +83,7 @@ func Open(ctx context.Context, dataDir, databaseURL string) (*Store, error) {
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("store: data directory: %w", err)
 	}
-	if s.idKey, err = loadKey(filepath.Join(dataDir, "erasure-hmac.key")); err != nil {
+	if s.idKey, err = loadKey(filepath.Join(dataDir, keyFile)); err != nil {
 		return nil, err
 	}
 	if databaseURL != "" {
@@ -112,21 +125,72 @@ func (s *Store) Close() error { return s.db.Close() }
 // Dialect is SQLite or Postgres.
 func (s *Store) Dialect() string { return s.dialect }
 
-// loadKey reads a 32-byte key, creating it (mode 0600) when absent.
-func loadKey(path string) ([]byte, error) {
-	b, err := os.ReadFile(path)
-	if err == nil && len(b) >= 32 {
-		return b[:32], nil
+// OpenReadOnly opens an existing database for reading only, as the audit
+// log check does: it creates nothing (no data directory, database or key
+// file; SQLite may add the -wal and -shm files any reader of a WAL
+// database uses), applies no migration, changes no row, and fails when the
+// database is missing or holds no console schema. SQLite opens the file with mode=ro and
+// query_only; on PostgreSQL every transaction is read-only
+// (default_transaction_read_only). The key file is read when present;
+// without it, look-ups of erased identifiers find nothing.
+func OpenReadOnly(ctx context.Context, dataDir, databaseURL string) (*Store, error) {
+	s := &Store{now: time.Now}
+	if dataDir == "" {
+		dataDir = "."
 	}
+	key, err := readKey(filepath.Join(dataDir, keyFile))
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("store: read key: %w", err)
+		return nil, err
 	}
-	key := make([]byte, 32)
+	s.idKey = key
+	where := "PostgreSQL"
+	if databaseURL != "" {
+		s.dialect = Postgres
+		u, err := url.Parse(databaseURL)
+		if err != nil {
+			return nil, errors.New("store: DATABASE_URL is not a URL") // not echoed: it may hold a password
+		}
+		q := u.Query()
+		q.Set("default_transaction_read_only", "on")
+		u.RawQuery = q.Encode()
+		if s.db, err = sql.Open("pgx", u.String()); err != nil {
+			return nil, fmt.Errorf("store: open postgres: %w", err)
+		}
+	} else {
+		s.dialect = SQLite
+		where = filepath.Join(dataDir, "console.db")
+		if _, err := os.Stat(where); err != nil {
+			return nil, fmt.Errorf("store: no database at %s: %w", where, err)
+		}
+		if s.db, err = sql.Open("sqlite", "file:"+where+"?mode=ro&_pragma=query_only(1)&_pragma=busy_timeout(10000)"); err != nil {
+			return nil, fmt.Errorf("store: open sqlite: %w", err)
+		}
+	}
+	s.db.SetMaxOpenConns(2)
+	pctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	if err := s.db.PingContext(pctx); err != nil {
+		s.db.Close()
+		return nil, fmt.Errorf("store: connect %s: %w", s.dialect, err)
+	}
+	if v, err := s.SchemaVersion(pctx); err != nil || v == 0 {
+		s.db.Close()
+		return nil, fmt.Errorf("store: %s holds no console database (no applied migrations): %v", where, err)
+	}
+	return s, nil
+}
+
+// loadKey reads the key, creating it (mode 0600) when absent.
+func loadKey(path string) ([]byte, error) {
+	key, err := readKey(path)
+	if !errors.Is(err, fs.ErrNotExist) {
+		return key, err
+	}
+	key = make([]byte, keyLen)
 	rand.Read(key)
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if errors.Is(err, fs.ErrExist) {
-		// Another process created it meanwhile: use theirs.
-		return loadKey(path)
+		return awaitKey(path)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("store: create key: %w", err)
@@ -136,6 +200,36 @@ func loadKey(path string) ([]byte, error) {
 		return nil, fmt.Errorf("store: write key: %w", err)
 	}
 	return key, nil
+}
+
+// awaitKey reads a key file another process has just created, giving it
+// a moment to finish writing; a file still short after that is refused.
+func awaitKey(path string) ([]byte, error) {
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		key, err := readKey(path)
+		if !errors.Is(err, ErrKeyFile) || time.Now().After(deadline) {
+			return key, err
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// readKey reads an existing key file. One shorter than a key is refused
+// with ErrKeyFile; its content is never shown.
+func readKey(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: read key: %w", err)
+	}
+	if len(b) < keyLen {
+		return nil, fmt.Errorf("%w: %s holds %d bytes, want %d: restore it from a backup (delete it only if no erasure was ever recorded: a new key cannot match the identifiers kept under the old one)",
+			ErrKeyFile, path, len(b), keyLen)
+	}
+	return b[:keyLen], nil
 }
 
 // q rebinds a query written with ? placeholders for the dialect.
