@@ -9,6 +9,7 @@ import (
 
 	"github.com/example/dixa-console/apiclient"
 	"github.com/example/dixa-console/web"
+	"github.com/example/dixa-console/web/erasure"
 	"github.com/example/dixa-console/web/store"
 	"github.com/example/dixa-console/web/webtest"
 )
@@ -110,7 +111,7 @@ func TestStepUpErasure(t *testing.T) {
 	sim, denied = len(env.Sim.Requests()), len(deniedEntries(t, env, "erasure.denied"))
 	resp, body = env.PostForm(t, approver, "/erasures/"+rid+"/approve", url.Values{"comment": {"ok"}})
 	assertStale(t, env, "approve", resp, body, sim, denied, access, "erasure", rid, "/erasures/"+rid)
-	if st, _ := statusOf(t, env, approver, rid); st != store.StateRequested {
+	if st, _ := statusOf(t, env, approver, rid); st != erasure.Requested {
 		t.Errorf("state after a stale approval = %s, want requested", st)
 	}
 

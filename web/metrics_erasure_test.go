@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/example/dixa-console/apiclient/dixasim"
-	"github.com/example/dixa-console/handlers"
 	"github.com/example/dixa-console/web"
+	"github.com/example/dixa-console/web/erasure"
 	"github.com/example/dixa-console/web/webtest"
 )
 
@@ -24,7 +24,7 @@ func TestMetricsErasureAlerts(t *testing.T) {
 	env := webtest.New(t, webtest.Options{
 		Sim:     dixasim.Options{AnonymizeDelay: 1500 * time.Millisecond},
 		Config:  func(c *web.Config) { c.ErasureApproval = "single" },
-		Tracker: &handlers.ErasureTracker{Tick: 50 * time.Millisecond, Base: 100 * time.Millisecond, Max: 500 * time.Millisecond, StaleAfter: 100 * time.Millisecond, AlertAfter: 100 * time.Millisecond},
+		Tracker: &erasure.Tracking{Tick: 50 * time.Millisecond, Base: 100 * time.Millisecond, Max: 500 * time.Millisecond, StaleAfter: 100 * time.Millisecond, AlertAfter: 100 * time.Millisecond},
 	})
 	c := env.Client()
 	metric := func(name string) float64 {

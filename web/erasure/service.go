@@ -70,6 +70,9 @@ type Service struct {
 	previews previewCache
 }
 
+// Clock returns the current time of the service's clock.
+func (s *Service) Clock() time.Time { return s.now() }
+
 func (s *Service) now() time.Time {
 	if s.Now != nil {
 		return s.Now()
