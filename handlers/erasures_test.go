@@ -548,3 +548,36 @@ func TestErasureBadIDs(t *testing.T) {
 		t.Errorf("%d upstream requests", n)
 	}
 }
+
+// TestErasureFourEyesSameLeadOtherCase: behind a sign-on proxy, the lead
+// who requested an erasure as lead1@corp.example cannot approve it as
+// LEAD1@corp.example: 403, one erasure.denied entry, nothing sent.
+func TestErasureFourEyesSameLeadOtherCase(t *testing.T) {
+	env := webtest.New(t, webtest.Options{Config: func(c *web.Config) {
+		c.AuthMode = "header"
+		c.AuthProxySecret = "proxy-secret-0123456789"
+	}})
+	as := func(email string) *http.Client {
+		c := env.Client()
+		c.Transport = &webtest.HeaderTransport{Header: http.Header{env.Cfg.AuthHeaderUser: {email}, env.Cfg.AuthHeaderName: {"Lea One"},
+			env.Cfg.AuthHeaderGroups: {"support-leads"}, "X-Proxy-Secret": {env.Cfg.AuthProxySecret}}}
+		return c
+	}
+	rid := requestErasure(t, env, as("lead1@corp.example"), dixasim.DemoMinimalUserID, requestForm("DSAR-CASE", dixasim.DemoMinimalUserID))
+	before, _ := env.Store.ListAudit(t.Context(), store.AuditFilter{Action: "erasure.denied", Limit: 1000})
+	for _, who := range []string{"LEAD1@corp.example", "Lead1@Corp.Example"} {
+		if resp, _ := env.PostForm(t, as(who), "/erasures/"+rid+"/approve", url.Values{}); resp.StatusCode != http.StatusForbidden {
+			t.Errorf("%s approves lead1's request: %d, want 403", who, resp.StatusCode)
+		}
+	}
+	after, _ := env.Store.ListAudit(t.Context(), store.AuditFilter{Action: "erasure.denied", Limit: 1000})
+	if n := len(after) - len(before); n != 2 {
+		t.Errorf("%d erasure.denied entries, want 2", n)
+	}
+	if n := len(anonymizeCalls(env)); n != 0 {
+		t.Errorf("%d anonymize calls", n)
+	}
+	if e, _ := env.Store.GetErasure(t.Context(), rid); e.State != erasure.Requested {
+		t.Errorf("state %s, want requested", e.State)
+	}
+}
