@@ -128,47 +128,14 @@ func TestErasureFourEyesFlow(t *testing.T) {
 		t.Fatal(err)
 	}
 	requester, approver, other := env.Login(t, "lead"), env.Login(t, "lead"), env.Login(t, "lead")
-
-	// Preview: profile, conversations, and the duplicate.
-	resp, body := env.Get(t, requester, "/endusers/"+subject.ID+"/erasure")
-	if resp.StatusCode != 200 {
-		t.Fatalf("preview: %d\n%s", resp.StatusCode, body)
-	}
-	d := doc(t, body)
-	if id, _ := d.Find(`[data-testid=duplicate]`).Attr("data-id"); id != dup.ID {
-		t.Errorf("duplicate shown = %q, want %s", id, dup.ID)
-	}
-	if d.Find(`[data-testid=erasure-form]`).Length() != 1 {
-		t.Error("no request form")
-	}
-
-	// Validation: 422 with the input kept, nothing stored.
-	for name, tc := range map[string]struct {
-		form  url.Values
-		field string
-	}{
-		"no reference":  {requestForm("", subject.Email), "reference"},
-		"future date":   {requestForm("DSAR-9", subject.Email, "receivedAt", time.Now().AddDate(0, 0, 2).Format("2006-01-02")), "receivedAt"},
-		"bad date":      {requestForm("DSAR-9", subject.Email, "receivedAt", "31/01/2026"), "receivedAt"},
-		"wrong confirm": {requestForm("DSAR-9", "someone@example.com"), "confirm"},
-		"force, no why": {requestForm("DSAR-9", subject.Email, "force", "true"), "forceReason"},
-	} {
-		resp, body := env.PostForm(t, requester, "/endusers/"+subject.ID+"/erasure", tc.form)
-		if resp.StatusCode != http.StatusUnprocessableEntity {
-			t.Errorf("%s: status %d, want 422", name, resp.StatusCode)
-			continue
-		}
-		if doc(t, body).Find(`[data-testid=error-`+tc.field+`]`).Length() != 1 {
-			t.Errorf("%s: no error next to %s", name, tc.field)
-		}
-	}
+	checkPreviewAndValidation(t, env, requester, subject, dup.ID)
 
 	rid := requestErasure(t, env, requester, subject.ID, requestForm("DSAR-2026-017", "ERIN.canary@example.com"))
 	if st, _ := statusOf(t, env, requester, rid); st != erasure.Requested {
 		t.Fatalf("state after request = %s", st)
 	}
 	// The requester is not offered the decision, and is refused if they try.
-	_, body = env.Get(t, requester, "/erasures/"+rid)
+	_, body := env.Get(t, requester, "/erasures/"+rid)
 	if doc(t, body).Find(`[data-testid=approve-form]`).Length() != 0 {
 		t.Error("requester is offered the approve form")
 	}
@@ -188,14 +155,74 @@ func TestErasureFourEyesFlow(t *testing.T) {
 	if doc(t, body).Find(`[data-testid=approve-form]`).Length() != 1 {
 		t.Error("second lead is not offered the approve form")
 	}
+	approveConcurrently(t, env, rid, approver, other)
 
-	// Two leads approve at the same moment, each clicking several times.
+	waitState(t, env, approver, rid, erasure.Verified)
+	_, body = env.Get(t, requester, "/erasures/"+rid)
+	if !strings.Contains(body, "Erased and verified") {
+		t.Error("verified page does not say so")
+	}
+	rc := checkReceipt(t, env, requester, rid, subject.ID)
+	checkAuditTrail(t, env, rid, rc)
+
+	// "Was this person erased?" without keeping who they were.
+	if ids, _ := env.Store.ErasuresByIdentifier(ctx, "email", "Erin.Canary@example.com"); !slices.Equal(ids, []string{rid}) {
+		t.Errorf("ErasuresByIdentifier = %v", ids)
+	}
+	// The list shows it.
+	_, body = env.Get(t, requester, "/erasures")
+	if st, _ := doc(t, body).Find(`[data-testid=erasure-row][data-id="` + rid + `"]`).Attr("data-state"); st != "verified" {
+		t.Errorf("list state = %q", st)
+	}
+}
+
+// checkPreviewAndValidation: the preview shows the profile, the
+// conversations and the duplicate; a form with a mistake is refused (422)
+// with the input kept and nothing stored.
+func checkPreviewAndValidation(t *testing.T, env *webtest.Env, c *http.Client, subject apiclient.EndUser, dupID string) {
+	t.Helper()
+	resp, body := env.Get(t, c, "/endusers/"+subject.ID+"/erasure")
+	if resp.StatusCode != 200 {
+		t.Fatalf("preview: %d\n%s", resp.StatusCode, body)
+	}
+	d := doc(t, body)
+	if id, _ := d.Find(`[data-testid=duplicate]`).Attr("data-id"); id != dupID {
+		t.Errorf("duplicate shown = %q, want %s", id, dupID)
+	}
+	if d.Find(`[data-testid=erasure-form]`).Length() != 1 {
+		t.Error("no request form")
+	}
+	for name, tc := range map[string]struct {
+		form  url.Values
+		field string
+	}{
+		"no reference":  {requestForm("", subject.Email), "reference"},
+		"future date":   {requestForm("DSAR-9", subject.Email, "receivedAt", time.Now().AddDate(0, 0, 2).Format("2006-01-02")), "receivedAt"},
+		"bad date":      {requestForm("DSAR-9", subject.Email, "receivedAt", "31/01/2026"), "receivedAt"},
+		"wrong confirm": {requestForm("DSAR-9", "someone@example.com"), "confirm"},
+		"force, no why": {requestForm("DSAR-9", subject.Email, "force", "true"), "forceReason"},
+	} {
+		resp, body := env.PostForm(t, c, "/endusers/"+subject.ID+"/erasure", tc.form)
+		if resp.StatusCode != http.StatusUnprocessableEntity {
+			t.Errorf("%s: status %d, want 422", name, resp.StatusCode)
+			continue
+		}
+		if doc(t, body).Find(`[data-testid=error-`+tc.field+`]`).Length() != 1 {
+			t.Errorf("%s: no error next to %s", name, tc.field)
+		}
+	}
+}
+
+// approveConcurrently: two leads approve at the same moment, each clicking
+// several times; Dixa gets exactly one anonymize call, without force.
+func approveConcurrently(t *testing.T, env *webtest.Env, rid string, a, b *http.Client) {
+	t.Helper()
 	var wg sync.WaitGroup
 	statuses := make(chan int, 8)
 	for i := range 8 {
-		c := approver
+		c := a
 		if i%2 == 1 {
-			c = other
+			c = b
 		}
 		wg.Go(func() {
 			resp, _ := env.PostForm(t, c, "/erasures/"+rid+"/approve", url.Values{"comment": {"checked against ticket"}})
@@ -218,15 +245,12 @@ func TestErasureFourEyesFlow(t *testing.T) {
 	if !slices.Contains(codes, http.StatusSeeOther) {
 		t.Errorf("no approval succeeded: %v", codes)
 	}
+}
 
-	waitState(t, env, approver, rid, erasure.Verified)
-	_, body = env.Get(t, requester, "/erasures/"+rid)
-	if !strings.Contains(body, "Erased and verified") {
-		t.Error("verified page does not say so")
-	}
-
-	// Receipt: exactly the documented fields, no personal data.
-	resp, body = env.Get(t, requester, "/erasures/"+rid+"/receipt.json")
+// checkReceipt: exactly the documented fields, no personal data.
+func checkReceipt(t *testing.T, env *webtest.Env, c *http.Client, rid, subjectID string) map[string]any {
+	t.Helper()
+	resp, body := env.Get(t, c, "/erasures/"+rid+"/receipt.json")
 	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
 		t.Fatalf("receipt.json: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
@@ -244,20 +268,26 @@ func TestErasureFourEyesFlow(t *testing.T) {
 	if !slices.Equal(keys, want) {
 		t.Errorf("receipt fields = %v, want %v", keys, want)
 	}
-	if rc["state"] != "verified" || rc["subjectId"] != subject.ID || rc["force"] != false || rc["processedAt"] == nil || rc["verifiedAt"] == nil || rc["dixaRequestId"] == "" {
+	if rc["state"] != "verified" || rc["subjectId"] != subjectID || rc["force"] != false || rc["processedAt"] == nil || rc["verifiedAt"] == nil || rc["dixaRequestId"] == "" {
 		t.Errorf("receipt = %s", body)
 	}
 	if ab, _ := rc["approvedBy"].(map[string]any); ab == nil || ab["id"] == "" || ab["name"] == "" {
 		t.Errorf("approvedBy = %v", rc["approvedBy"])
 	}
-	_, page := env.Get(t, requester, "/erasures/"+rid+"/receipt")
+	_, page := env.Get(t, c, "/erasures/"+rid+"/receipt")
 	for _, pii := range []string{"erin.canary", "Erin", "Canary", "+4520990011", "20990011", "ext-erin"} {
 		if strings.Contains(body, pii) || strings.Contains(page, pii) {
 			t.Errorf("receipt contains %q", pii)
 		}
 	}
+	return rc
+}
 
-	// The audit trail: every step, in order, chained, without PII.
+// checkAuditTrail: every step, in order, chained, without personal data;
+// the receipt ends with the newest entry's hash.
+func checkAuditTrail(t *testing.T, env *webtest.Env, rid string, rc map[string]any) {
+	t.Helper()
+	ctx := t.Context()
 	acts := auditActions(t, env, rid)
 	for _, a := range []string{"erasure.requested", "erasure.denied", "erasure.approved", "erasure.submitted", "erasure.processed", "erasure.verified"} {
 		if !slices.Contains(acts, a) {
@@ -282,16 +312,6 @@ func TestErasureFourEyesFlow(t *testing.T) {
 	}
 	if res, err := env.Store.Verify(ctx); err != nil || !res.OK() {
 		t.Errorf("audit chain: %+v %v", res, err)
-	}
-
-	// "Was this person erased?" without keeping who they were.
-	if ids, _ := env.Store.ErasuresByIdentifier(ctx, "email", "Erin.Canary@example.com"); !slices.Equal(ids, []string{rid}) {
-		t.Errorf("ErasuresByIdentifier = %v", ids)
-	}
-	// The list shows it.
-	_, body = env.Get(t, requester, "/erasures")
-	if st, _ := doc(t, body).Find(`[data-testid=erasure-row][data-id="` + rid + `"]`).Attr("data-state"); st != "verified" {
-		t.Errorf("list state = %q", st)
 	}
 }
 

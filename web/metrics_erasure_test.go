@@ -14,7 +14,7 @@ import (
 	"github.com/example/dixa-console/web/webtest"
 )
 
-// TestMetricsErasureAlerts: security checklist item 33. An erasure that
+// TestMetricsErasureAlerts: an operator hears of stuck erasures. An erasure that
 // Dixa has not processed after the (here tiny) threshold shows in
 // console_erasures_unprocessed_overdue, one received long ago in
 // console_erasures_past_deadline, a failed check in
