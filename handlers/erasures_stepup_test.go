@@ -4,18 +4,40 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/example/dixa-console/apiclient"
 	"github.com/example/dixa-console/web"
+	"github.com/example/dixa-console/web/erasure"
 	"github.com/example/dixa-console/web/store"
 	"github.com/example/dixa-console/web/webtest"
 )
 
-// stepUpWindow is short enough for a test to outwait, long enough for a
-// sign-in and a request to fit in it on a busy machine.
-const stepUpWindow = 1500 * time.Millisecond
+// stepUpWindow is the step-up window of the tests; the erasure
+// workflow's clock is the test's, so no test waits for it to pass.
+const stepUpWindow = 15 * time.Minute
+
+// testClock is a clock the test sets by hand.
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newTestClock(t time.Time) *testClock { return &testClock{t: t} }
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *testClock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = t
+}
 
 func stepUpSubject(t *testing.T, env *webtest.Env, name, email string) apiclient.EndUser {
 	t.Helper()
@@ -80,11 +102,14 @@ func assertStale(t *testing.T, env *webtest.Env, what string, resp *http.Respons
 	}
 }
 
-// Checklist 7: with a fresh sign-in a lead requests and another approves;
-// once the sign-in is older than STEP_UP_MAX_AGE both are refused (403, no
-// Dixa call, one erasure.denied entry each) until the person signs in again.
+// With a fresh sign-in a lead requests and another approves; once the
+// sign-in is older than STEP_UP_MAX_AGE both are refused (403, no Dixa
+// call, one erasure.denied entry each) until the person signs in again.
+// Sign-ins take the real time; the erasure workflow's clock is the test's,
+// set past the window instead of waiting for it.
 func TestStepUpErasure(t *testing.T) {
-	env := webtest.New(t, webtest.Options{Config: func(c *web.Config) { c.StepUpMaxAge = stepUpWindow }})
+	clock := newTestClock(time.Now())
+	env := webtest.New(t, webtest.Options{Now: clock.Now, Config: func(c *web.Config) { c.StepUpMaxAge = stepUpWindow }})
 	first := stepUpSubject(t, env, "Stella Stepup", "stella.stepup@example.com")
 	second := stepUpSubject(t, env, "Sam Stepup", "sam.stepup@example.com")
 
@@ -94,7 +119,8 @@ func TestStepUpErasure(t *testing.T) {
 	// Fresh: the request goes through.
 	rid := requestErasure(t, env, requester, first.ID, requestForm("DSAR-STEP-1", first.Email))
 
-	time.Sleep(stepUpWindow + 200*time.Millisecond)
+	// Both sign-ins are now a second older than the window.
+	clock.Set(time.Now().Add(stepUpWindow + time.Second))
 
 	// Stale: reading still works, requesting and approving do not.
 	if resp, _ := env.Get(t, approver, "/erasures/"+rid); resp.StatusCode != http.StatusOK {
@@ -110,7 +136,7 @@ func TestStepUpErasure(t *testing.T) {
 	sim, denied = len(env.Sim.Requests()), len(deniedEntries(t, env, "erasure.denied"))
 	resp, body = env.PostForm(t, approver, "/erasures/"+rid+"/approve", url.Values{"comment": {"ok"}})
 	assertStale(t, env, "approve", resp, body, sim, denied, access, "erasure", rid, "/erasures/"+rid)
-	if st, _ := statusOf(t, env, approver, rid); st != store.StateRequested {
+	if st, _ := statusOf(t, env, approver, rid); st != erasure.Requested {
 		t.Errorf("state after a stale approval = %s, want requested", st)
 	}
 
@@ -119,9 +145,15 @@ func TestStepUpErasure(t *testing.T) {
 	resp, body = env.PostForm(t, approver, "/erasures/"+rid+"/approve", url.Values{}, "HX-Request", "true")
 	assertStale(t, env, "approve (htmx)", resp, body, sim, denied, access, "erasure", rid, "/erasures/"+rid)
 
-	// Signing in again (same person) renews the window: the approval goes
-	// through and Dixa gets its one anonymize call.
+	// Signing in again (same person) renews the window. The clock is set
+	// to exactly one window after the moment before the new sign-in: the
+	// new sign-in is within it, the requester's old one is not.
+	before := time.Now()
 	devLead(t, env, approver, "Approving Lead")
+	clock.Set(before.Add(stepUpWindow))
+	sim, denied = len(env.Sim.Requests()), len(deniedEntries(t, env, "erasure.denied"))
+	resp, body = env.PostForm(t, requester, "/endusers/"+second.ID+"/erasure", requestForm("DSAR-STEP-3", second.Email))
+	assertStale(t, env, "request without signing in again", resp, body, sim, denied, access, "enduser", second.ID, "/endusers/"+second.ID+"/erasure")
 	if resp, body := env.PostForm(t, approver, "/erasures/"+rid+"/approve", url.Values{"comment": {"ok"}}); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("approve after signing in again: %d\n%s", resp.StatusCode, body)
 	}

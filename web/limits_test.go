@@ -10,7 +10,7 @@ import (
 
 	"github.com/example/dixa-console/apiclient/dixasim"
 	"github.com/example/dixa-console/web"
-	"github.com/example/dixa-console/web/store"
+	"github.com/example/dixa-console/web/erasure"
 	"github.com/example/dixa-console/web/webtest"
 )
 
@@ -94,7 +94,7 @@ func TestOversizedPostsRefused(t *testing.T) {
 	if env.Server.Sessions() != sessions {
 		t.Error("an oversized post changed the sessions")
 	}
-	if e, err := env.Store.GetErasure(t.Context(), rid); err != nil || e.State != store.StateRequested || !e.ExtendedAt.IsZero() {
+	if e, err := env.Store.GetErasure(t.Context(), rid); err != nil || e.State != erasure.Requested || !e.ExtendedAt.IsZero() {
 		t.Errorf("erasure after oversized posts: %s, extended %v, %v", e.State, e.ExtendedAt, err)
 	}
 

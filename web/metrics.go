@@ -13,7 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/example/dixa-console/handlers"
+	"github.com/example/dixa-console/web/erasure"
 )
 
 // Metrics is the console's own Prometheus registry (no global registry):
@@ -132,7 +132,7 @@ var (
 
 // watchErasures registers the erasure alert gauges, read from snapshot at
 // every scrape (one query for both).
-func (m *Metrics) watchErasures(snapshot func(context.Context) (handlers.ErasureSnapshot, error), log *slog.Logger) error {
+func (m *Metrics) watchErasures(snapshot func(context.Context) (erasure.Snapshot, error), log *slog.Logger) error {
 	return m.reg.Register(erasureCollector{snapshot: snapshot, log: log})
 }
 
@@ -140,7 +140,7 @@ func (m *Metrics) watchErasures(snapshot func(context.Context) (handlers.Erasure
 // scrape reads the database once. When it cannot, the gauges are left out
 // of that scrape (alert on their absence too) rather than reported as 0.
 type erasureCollector struct {
-	snapshot func(context.Context) (handlers.ErasureSnapshot, error)
+	snapshot func(context.Context) (erasure.Snapshot, error)
 	log      *slog.Logger
 }
 

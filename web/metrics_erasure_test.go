@@ -9,12 +9,12 @@ import (
 	"time"
 
 	"github.com/example/dixa-console/apiclient/dixasim"
-	"github.com/example/dixa-console/handlers"
 	"github.com/example/dixa-console/web"
+	"github.com/example/dixa-console/web/erasure"
 	"github.com/example/dixa-console/web/webtest"
 )
 
-// TestMetricsErasureAlerts: security checklist item 33. An erasure that
+// TestMetricsErasureAlerts: an operator hears of stuck erasures. An erasure that
 // Dixa has not processed after the (here tiny) threshold shows in
 // console_erasures_unprocessed_overdue, one received long ago in
 // console_erasures_past_deadline, a failed check in
@@ -24,7 +24,7 @@ func TestMetricsErasureAlerts(t *testing.T) {
 	env := webtest.New(t, webtest.Options{
 		Sim:     dixasim.Options{AnonymizeDelay: 1500 * time.Millisecond},
 		Config:  func(c *web.Config) { c.ErasureApproval = "single" },
-		Tracker: &handlers.ErasureTracker{Tick: 50 * time.Millisecond, Base: 100 * time.Millisecond, Max: 500 * time.Millisecond, StaleAfter: 100 * time.Millisecond, AlertAfter: 100 * time.Millisecond},
+		Tracker: &erasure.Tracking{Tick: 50 * time.Millisecond, Base: 100 * time.Millisecond, Max: 500 * time.Millisecond, StaleAfter: 100 * time.Millisecond, AlertAfter: 100 * time.Millisecond},
 	})
 	c := env.Client()
 	metric := func(name string) float64 {

@@ -101,11 +101,10 @@ func (s *Server) routes() (http.Handler, error) {
 			// (erasure.denied) before the role check answers 403; the
 			// handlers check the role again.
 			if s.store != nil {
-				erasures := &handlers.Erasures{API: s.api, Store: s.store, Approval: s.cfg.ErasureApproval, Tracker: s.tracker,
-					StepUp: s.cfg.StepUpMaxAge, SignInAgain: s.auth.mode != "header"}
+				erasures := s.erasureHandlers()
 				audit := &handlers.Audit{Store: s.store}
 				r.Group(func(r chi.Router) {
-					r.Use(erasures.AuditDenied, s.requireRole(role.Lead))
+					r.Use(s.auditErasureDenied, s.requireRole(role.Lead))
 					r.Get("/endusers/{id}/erasure", erasures.Preview)
 					r.Post("/endusers/{id}/erasure", erasures.Request)
 					r.Get("/erasures", erasures.List)

@@ -13,9 +13,9 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/example/dixa-console/apiclient"
-	"github.com/example/dixa-console/handlers"
 	"github.com/example/dixa-console/static"
 	"github.com/example/dixa-console/views"
+	"github.com/example/dixa-console/web/erasure"
 	"github.com/example/dixa-console/web/reqctx"
 	"github.com/example/dixa-console/web/store"
 )
@@ -28,26 +28,27 @@ type Deps struct {
 	// Store is the console's database (erasures, audit log, jobs); nil
 	// leaves out the routes that need it.
 	Store *store.Store
-	// ErasureTracker tunes the erasure poller (tests shorten its
-	// intervals); nil means the defaults. New sets its API, Store, Log and
-	// OnError (the poll-error metric).
-	ErasureTracker *handlers.ErasureTracker
+	// ErasureTracking tunes the erasure tracker (tests shorten its
+	// intervals); nil means the defaults.
+	ErasureTracking *erasure.Tracking
+	// Now is the erasure workflow's clock (tests); nil means time.Now.
+	Now func() time.Time
 }
 
 // Server is the console's HTTP handler and what it holds.
 type Server struct {
-	cfg     Config
-	log     *slog.Logger
-	api     *apiclient.Client
-	assets  *static.Assets
-	metrics *Metrics
-	handler http.Handler
-	ready   singleflight.Group
-	htmxCfg string
-	auth    *authState // sign-in, sessions, per-person limit (auth.go)
-	store   *store.Store
-	tracker *handlers.ErasureTracker // follows erasures to completion
-	imports *importsState            // bulk import runner and handlers (imports.go)
+	cfg      Config
+	log      *slog.Logger
+	api      *apiclient.Client
+	assets   *static.Assets
+	metrics  *Metrics
+	handler  http.Handler
+	ready    singleflight.Group
+	htmxCfg  string
+	auth     *authState // sign-in, sessions, per-person limit (auth.go)
+	store    *store.Store
+	erasures *erasure.Service // the erasure workflow and its tracker (erasures.go)
+	imports  *importsState    // bulk import runner and handlers (imports.go)
 }
 
 // New builds the server and its routes.
@@ -65,17 +66,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 	}
 	s.htmxCfg = htmxConfig()
 	if s.store != nil {
-		t := handlers.ErasureTracker{}
-		if d.ErasureTracker != nil {
-			t = *d.ErasureTracker
-		}
-		t.API, t.Store, t.Log = s.api, s.store, s.log.With("component", "erasure-tracker")
-		if t.AlertAfter == 0 {
-			t.AlertAfter = cfg.ErasureAlertAfter
-		}
-		t.OnError = s.metrics.erasurePollError
-		s.tracker = &t
-		if err := s.metrics.watchErasures(t.Snapshot, t.Log); err != nil {
+		if s.erasures, err = s.newErasures(d); err != nil {
 			return nil, err
 		}
 	}
@@ -91,11 +82,11 @@ func New(cfg Config, d Deps) (*Server, error) {
 	return s, nil
 }
 
-// Start runs the background work (the erasure poller, the import runner)
+// Start runs the background work (the erasure tracker, the import runner)
 // until ctx is cancelled; it returns at once.
 func (s *Server) Start(ctx context.Context) {
-	if s.tracker != nil {
-		go s.tracker.Run(ctx)
+	if s.erasures != nil {
+		go s.erasures.Run(ctx)
 	}
 	s.imports.start(ctx)
 }

@@ -8,109 +8,34 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/example/dixa-console/web/erasure"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 )
 
-// Erasure states (interface.md §6).
-const (
-	StateRequested = "requested"
-	StateApproved  = "approved"
-	StateRejected  = "rejected"
-	StateSubmitted = "submitted"
-	StateBlocked   = "blocked"
-	StateProcessed = "processed"
-	StateVerified  = "verified"
-	StateFailed    = "failed"
+// The erasure workflow (package erasure) defines the request and its
+// states; the store keeps them. Errors match both the store's and the
+// workflow's sentinels.
+var (
+	errErasureNotFound = fmt.Errorf("%w: %w", ErrNotFound, erasure.ErrNotFound)
+	errErasureChanged  = fmt.Errorf("%w: %w", ErrStateChanged, erasure.ErrStateChanged)
 )
-
-// FinalState reports whether an erasure in state st will not change again
-// on its own.
-func FinalState(st string) bool {
-	switch st {
-	case StateRejected, StateBlocked, StateVerified, StateFailed:
-		return true
-	}
-	return false
-}
-
-// Erasure is a request to anonymise one end user, from the lead's request
-// through approval and Dixa's processing to verification. It holds no
-// personal data of the customer: only their Dixa id.
-type Erasure struct {
-	ID        string
-	SubjectID string // the Dixa end user id
-	State     string
-
-	Reference   string    // DSAR / ticket reference
-	Reason      string    // legal ground
-	ReceivedAt  time.Time // date the data subject's request arrived
-	Deadline    time.Time // date; one month after ReceivedAt, or extended
-	Force       bool
-	ForceReason string
-	// ConversationCount is how many conversations the preview showed.
-	ConversationCount int
-
-	RequestedByID, RequestedByName string
-	RequestedAt                    time.Time
-
-	DecidedByID, DecidedByName string // approver or rejecter
-	DecidedAt                  time.Time
-	DecisionComment            string
-
-	SubmittedAt   time.Time
-	DixaRequestID string
-	ProcessedAt   time.Time
-	VerifiedAt    time.Time
-	// BlockedConversations are the open conversations Dixa's 409 was about.
-	BlockedConversations []int64
-	// Failure is a safe, non-personal description of what went wrong.
-	Failure string
-
-	ExtendedAt      time.Time
-	ExtendedByID    string
-	ExtensionReason string
-
-	PollAttempts  int
-	NextPollAt    time.Time
-	LastCheckedAt time.Time
-	UpdatedAt     time.Time
-}
-
-// Overdue reports whether the deadline has passed without the erasure
-// being finished.
-func (e Erasure) Overdue(now time.Time) bool {
-	if e.State == StateVerified || e.State == StateRejected {
-		return false
-	}
-	end := e.Deadline.AddDate(0, 0, 1) // the deadline day counts
-	return !e.Deadline.IsZero() && !now.Before(end)
-}
-
-// Deadline is the GDPR Art. 12(3) deadline: one month after the request was
-// received (clamped at month end: 31 January → 28/29 February).
-func Deadline(received time.Time) time.Time {
-	y, m, d := received.Date()
-	first := time.Date(y, m+1, 1, 0, 0, 0, 0, time.UTC)
-	last := first.AddDate(0, 1, -1).Day()
-	if d > last {
-		d = last
-	}
-	return time.Date(first.Year(), first.Month(), d, 0, 0, 0, 0, time.UTC)
-}
 
 const erasureColumns = `id, subject_id, state, reference, reason, received_at, deadline, force, force_reason,
 	conversation_count, requested_by_id, requested_by_name, requested_at, decided_by_id, decided_by_name,
 	decided_at, decision_comment, submitted_at, dixa_request_id, processed_at, verified_at,
 	blocked_conversations, failure, extended_at, extended_by_id, extension_reason, poll_attempts,
-	next_poll_at, last_checked_at, updated_at`
+	next_poll_at, last_checked_at, updated_at, maybe_sent`
 
-func (e *Erasure) args() []any {
-	force := 0
+func erasureArgs(e *erasure.Erasure) []any {
+	force, maybeSent := 0, 0
 	if e.Force {
 		force = 1
+	}
+	if e.MaybeSent {
+		maybeSent = 1
 	}
 	ids := make([]string, len(e.BlockedConversations))
 	for i, c := range e.BlockedConversations {
@@ -121,24 +46,24 @@ func (e *Erasure) args() []any {
 		e.DecidedByID, e.DecidedByName, fmtTime(e.DecidedAt), e.DecisionComment, fmtTime(e.SubmittedAt),
 		e.DixaRequestID, fmtTime(e.ProcessedAt), fmtTime(e.VerifiedAt), strings.Join(ids, ","), e.Failure,
 		fmtTime(e.ExtendedAt), e.ExtendedByID, e.ExtensionReason, e.PollAttempts, fmtTime(e.NextPollAt),
-		fmtTime(e.LastCheckedAt), fmtTime(e.UpdatedAt)}
+		fmtTime(e.LastCheckedAt), fmtTime(e.UpdatedAt), maybeSent}
 }
 
-func scanErasure(r scanner) (Erasure, error) {
-	var e Erasure
+func scanErasure(r scanner) (erasure.Erasure, error) {
+	var e erasure.Erasure
 	var received, deadline, reqAt, decAt, subAt, procAt, verAt, blocked, extAt, nextPoll, lastChk, upd string
-	var force int
+	var force, maybeSent int
 	err := r.Scan(&e.ID, &e.SubjectID, &e.State, &e.Reference, &e.Reason, &received, &deadline, &force, &e.ForceReason,
 		&e.ConversationCount, &e.RequestedByID, &e.RequestedByName, &reqAt, &e.DecidedByID, &e.DecidedByName,
 		&decAt, &e.DecisionComment, &subAt, &e.DixaRequestID, &procAt, &verAt, &blocked, &e.Failure,
-		&extAt, &e.ExtendedByID, &e.ExtensionReason, &e.PollAttempts, &nextPoll, &lastChk, &upd)
+		&extAt, &e.ExtendedByID, &e.ExtensionReason, &e.PollAttempts, &nextPoll, &lastChk, &upd, &maybeSent)
 	if errors.Is(err, sql.ErrNoRows) {
-		return e, ErrNotFound
+		return e, errErasureNotFound
 	}
 	if err != nil {
 		return e, fmt.Errorf("store: scan erasure: %w", err)
 	}
-	e.Force = force != 0
+	e.Force, e.MaybeSent = force != 0, maybeSent != 0
 	e.ReceivedAt, e.Deadline = parseDate(received), parseDate(deadline)
 	e.RequestedAt, e.DecidedAt, e.SubmittedAt = parseTime(reqAt), parseTime(decAt), parseTime(subAt)
 	e.ProcessedAt, e.VerifiedAt, e.ExtendedAt = parseTime(procAt), parseTime(verAt), parseTime(extAt)
@@ -152,16 +77,18 @@ func scanErasure(r scanner) (Erasure, error) {
 }
 
 // CreateErasure stores a new erasure request together with the keyed
-// hashes of the subject's identifiers (see IdentifierDigest). e.ID,
+// hashes of the subject's identifiers (see IdentifierDigest) and, sealed,
+// the identifiers to scrub after verification (see ScrubList). e.ID,
 // e.State and the times must be set by the caller.
-func (s *Store) CreateErasure(ctx context.Context, e Erasure, digests []string) error {
+func (s *Store) CreateErasure(ctx context.Context, e erasure.Erasure, digests, scrub []string) error {
 	if e.ID == "" || e.SubjectID == "" || e.State == "" {
 		return errors.New("store: erasure without id, subject or state")
 	}
 	e.UpdatedAt = s.clock()
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		ph := strings.TrimSuffix(strings.Repeat("?, ", 30), ", ")
-		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO erasures (`+erasureColumns+`) VALUES (`+ph+`)`), e.args()...); err != nil {
+		args := erasureArgs(&e)
+		ph := strings.TrimSuffix(strings.Repeat("?, ", len(args)), ", ")
+		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO erasures (`+erasureColumns+`) VALUES (`+ph+`)`), args...); err != nil {
 			return fmt.Errorf("store: insert erasure: %w", err)
 		}
 		slices.Sort(digests)
@@ -170,39 +97,46 @@ func (s *Store) CreateErasure(ctx context.Context, e Erasure, digests []string) 
 				return fmt.Errorf("store: insert identifier digest: %w", err)
 			}
 		}
-		return nil
+		return s.sealScrubList(ctx, tx, e.ID, scrub)
 	})
 }
 
 // GetErasure returns one erasure, or ErrNotFound.
-func (s *Store) GetErasure(ctx context.Context, id string) (Erasure, error) {
+func (s *Store) GetErasure(ctx context.Context, id string) (erasure.Erasure, error) {
 	return scanErasure(s.db.QueryRowContext(ctx, s.q(`SELECT `+erasureColumns+` FROM erasures WHERE id = ?`), id))
 }
 
 // ListErasures returns every erasure, newest request first.
-func (s *Store) ListErasures(ctx context.Context) ([]Erasure, error) {
+func (s *Store) ListErasures(ctx context.Context) ([]erasure.Erasure, error) {
 	return s.queryErasures(ctx, `SELECT `+erasureColumns+` FROM erasures ORDER BY requested_at DESC, id`)
 }
 
 // ErasuresOf returns the erasures of one subject, newest first.
-func (s *Store) ErasuresOf(ctx context.Context, subjectID string) ([]Erasure, error) {
+func (s *Store) ErasuresOf(ctx context.Context, subjectID string) ([]erasure.Erasure, error) {
 	return s.queryErasures(ctx, `SELECT `+erasureColumns+` FROM erasures WHERE subject_id = ? ORDER BY requested_at DESC, id`, subjectID)
+}
+
+// ApprovedBefore returns erasures approved before the given instant that
+// are still in state approved, oldest first.
+func (s *Store) ApprovedBefore(ctx context.Context, before time.Time, limit int) ([]erasure.Erasure, error) {
+	return s.queryErasures(ctx, `SELECT `+erasureColumns+` FROM erasures
+		WHERE state = 'approved' AND decided_at <= ? ORDER BY decided_at LIMIT `+strconv.Itoa(limit), fmtTime(before))
 }
 
 // DueForPoll returns erasures submitted to Dixa (or processed and awaiting
 // verification) whose next check is due at now.
-func (s *Store) DueForPoll(ctx context.Context, now time.Time, limit int) ([]Erasure, error) {
+func (s *Store) DueForPoll(ctx context.Context, now time.Time, limit int) ([]erasure.Erasure, error) {
 	return s.queryErasures(ctx, `SELECT `+erasureColumns+` FROM erasures
 		WHERE state IN ('submitted', 'processed') AND next_poll_at <= ? ORDER BY next_poll_at LIMIT `+strconv.Itoa(limit), fmtTime(now))
 }
 
-func (s *Store) queryErasures(ctx context.Context, q string, args ...any) ([]Erasure, error) {
+func (s *Store) queryErasures(ctx context.Context, q string, args ...any) ([]erasure.Erasure, error) {
 	rows, err := s.db.QueryContext(ctx, s.q(q), args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: list erasures: %w", err)
 	}
 	defer rows.Close()
-	var out []Erasure
+	var out []erasure.Erasure
 	for rows.Next() {
 		e, err := scanErasure(rows)
 		if err != nil {
@@ -221,23 +155,24 @@ var ErrStateChanged = errors.New("store: erasure state changed meanwhile")
 // by applying change, in one transaction whose UPDATE is conditional on the
 // state still being `from`. Exactly one of several concurrent callers wins;
 // the others get ErrStateChanged and must not act (this is the guard that
-// makes "call Dixa exactly once" hold across goroutines and replicas).
-func (s *Store) Transition(ctx context.Context, id, from string, change func(*Erasure) error) (Erasure, error) {
-	var out Erasure
+// makes "call Dixa exactly once" hold across goroutines and replicas). An
+// error from change is returned as it is and nothing is written.
+func (s *Store) Transition(ctx context.Context, id string, from erasure.State, change func(*erasure.Erasure) error) (erasure.Erasure, error) {
+	var out erasure.Erasure
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		e, err := scanErasure(tx.QueryRowContext(ctx, s.q(`SELECT `+erasureColumns+` FROM erasures WHERE id = ?`), id))
 		if err != nil {
 			return err
 		}
 		if e.State != from {
-			return ErrStateChanged
+			return errErasureChanged
 		}
 		if err := change(&e); err != nil {
 			return err
 		}
 		e.ID = id
 		e.UpdatedAt = s.clock()
-		a := e.args()
+		a := erasureArgs(&e)
 		cols := strings.Split(strings.Join(strings.Fields(erasureColumns), ""), ",")
 		var b strings.Builder
 		for i, c := range cols[1:] {
@@ -256,7 +191,7 @@ func (s *Store) Transition(ctx context.Context, id, from string, change func(*Er
 			return err
 		}
 		if n != 1 {
-			return ErrStateChanged
+			return errErasureChanged
 		}
 		out = e
 		return nil
@@ -297,9 +232,6 @@ func (s *Store) ErasuresByIdentifier(ctx context.Context, kind, value string) ([
 	}
 	return out, rows.Err()
 }
-
-// FmtDate writes a calendar date as YYYY-MM-DD ("" for the zero time).
-func FmtDate(t time.Time) string { return fmtDate(t) }
 
 // ErasureDigests returns the identifier digests recorded with an erasure.
 func (s *Store) ErasureDigests(ctx context.Context, id string) ([]string, error) {

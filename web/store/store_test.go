@@ -12,7 +12,6 @@ import (
 	"os"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -391,94 +390,6 @@ func TestVerifyDetectsTampering(t *testing.T) {
 			}
 		}
 	})
-}
-
-func newErasure(subject, by string) Erasure {
-	now := time.Now().UTC()
-	recv := time.Date(2026, 1, 31, 0, 0, 0, 0, time.UTC)
-	return Erasure{ID: uuid.NewString(), SubjectID: subject, State: StateRequested, Reference: "DSAR-1", Reason: "Art. 17(1)(a)",
-		ReceivedAt: recv, Deadline: Deadline(recv), RequestedByID: by, RequestedByName: "Lea", RequestedAt: now}
-}
-
-func TestErasureRoundTripAndTransitions(t *testing.T) {
-	eachDB(t, func(t *testing.T, s *Store) {
-		ctx := t.Context()
-		e := newErasure(uuid.NewString(), "lea@example.com")
-		e.Force, e.ForceReason, e.ConversationCount = true, "customer insists", 3
-		dig := []string{s.IdentifierDigest("email", "Ann@Example.com"), s.IdentifierDigest("phone", "+4511223344")}
-		if err := s.CreateErasure(ctx, e, dig); err != nil {
-			t.Fatal(err)
-		}
-		got, err := s.GetErasure(ctx, e.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got.State != StateRequested || !got.Force || got.ForceReason != "customer insists" || got.ConversationCount != 3 ||
-			got.Deadline.Format(dateFormat) != "2026-02-28" || !got.RequestedAt.Equal(e.RequestedAt.Truncate(time.Microsecond)) {
-			t.Errorf("round trip: %+v", got)
-		}
-		if _, err := s.GetErasure(ctx, uuid.NewString()); !errors.Is(err, ErrNotFound) {
-			t.Errorf("missing erasure: %v", err)
-		}
-		ids, _ := s.ErasuresByIdentifier(ctx, "email", "ann@example.com ")
-		if len(ids) != 1 || ids[0] != e.ID {
-			t.Errorf("ErasuresByIdentifier = %v", ids)
-		}
-
-		// Concurrent approvals: exactly one wins the conditional update.
-		var wins atomic.Int32
-		var wg sync.WaitGroup
-		for i := range 16 {
-			wg.Go(func() {
-				_, err := s.Transition(ctx, e.ID, StateRequested, func(x *Erasure) error {
-					x.State, x.DecidedByID = StateApproved, fmt.Sprint("lead", i)
-					return nil
-				})
-				switch {
-				case err == nil:
-					wins.Add(1)
-				case !errors.Is(err, ErrStateChanged):
-					t.Errorf("Transition: %v", err)
-				}
-			})
-		}
-		wg.Wait()
-		if wins.Load() != 1 {
-			t.Fatalf("%d approvals won, want exactly 1", wins.Load())
-		}
-		now := time.Now()
-		sub, err := s.Transition(ctx, e.ID, StateApproved, func(x *Erasure) error {
-			x.State, x.DixaRequestID, x.SubmittedAt, x.NextPollAt = StateSubmitted, "req-1", now, now
-			x.BlockedConversations = []int64{10001, 10002}
-			return nil
-		})
-		if err != nil || sub.State != StateSubmitted {
-			t.Fatalf("submit: %v", err)
-		}
-		due, err := s.DueForPoll(ctx, now.Add(time.Second), 10)
-		if err != nil || len(due) != 1 || due[0].DixaRequestID != "req-1" || len(due[0].BlockedConversations) != 2 {
-			t.Fatalf("DueForPoll = %+v, %v", due, err)
-		}
-		if due, _ := s.DueForPoll(ctx, now.Add(-time.Minute), 10); len(due) != 0 {
-			t.Errorf("not yet due: %d", len(due))
-		}
-		list, _ := s.ListErasures(ctx)
-		if len(list) != 1 {
-			t.Errorf("ListErasures: %d", len(list))
-		}
-	})
-}
-
-func TestDeadline(t *testing.T) {
-	for in, want := range map[string]string{
-		"2026-01-15": "2026-02-15", "2026-01-31": "2026-02-28", "2028-01-31": "2028-02-29",
-		"2026-12-20": "2027-01-20", "2026-03-31": "2026-04-30",
-	} {
-		d, _ := time.Parse(dateFormat, in)
-		if got := Deadline(d).Format(dateFormat); got != want {
-			t.Errorf("Deadline(%s) = %s, want %s", in, got, want)
-		}
-	}
 }
 
 func TestJobs(t *testing.T) {

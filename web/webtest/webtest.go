@@ -20,8 +20,8 @@ import (
 
 	"github.com/example/dixa-console/apiclient"
 	"github.com/example/dixa-console/apiclient/dixasim"
-	"github.com/example/dixa-console/handlers"
 	"github.com/example/dixa-console/web"
+	"github.com/example/dixa-console/web/erasure"
 	"github.com/example/dixa-console/web/store"
 )
 
@@ -51,8 +51,10 @@ type Options struct {
 	Sim    dixasim.Options    // APIKey is forced to Key
 	Config func(*web.Config)  // adjust the console's configuration
 	Client []apiclient.Option // extra client options
-	// Tracker tunes the erasure poller; nil: fast test intervals.
-	Tracker *handlers.ErasureTracker
+	// Tracker tunes the erasure tracker; nil: fast test intervals.
+	Tracker *erasure.Tracking
+	// Now is the erasure workflow's clock; nil: time.Now.
+	Now func() time.Time
 }
 
 // Config is the configuration `go run ./cmd/console` uses with no
@@ -124,9 +126,9 @@ func New(t testing.TB, o Options) *Env {
 	tracker := o.Tracker
 	if tracker == nil {
 		// Quick enough for tests that wait for an erasure to finish.
-		tracker = &handlers.ErasureTracker{Tick: 50 * time.Millisecond, Base: 100 * time.Millisecond, Max: time.Second, StaleAfter: 100 * time.Millisecond}
+		tracker = &erasure.Tracking{Tick: 50 * time.Millisecond, Base: 100 * time.Millisecond, Max: time.Second, StaleAfter: 100 * time.Millisecond}
 	}
-	srv, err := web.New(cfg, web.Deps{API: api, Logger: log, Metrics: metrics, Store: db, ErasureTracker: tracker})
+	srv, err := web.New(cfg, web.Deps{API: api, Logger: log, Metrics: metrics, Store: db, ErasureTracking: tracker, Now: o.Now})
 	if err != nil {
 		t.Fatalf("web.New: %v", err)
 	}

@@ -1,0 +1,105 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/example/dixa-console/handlers"
+	"github.com/example/dixa-console/web/erasure"
+	"github.com/example/dixa-console/web/reqctx"
+	"github.com/example/dixa-console/web/respond"
+	"github.com/example/dixa-console/web/store"
+)
+
+// maxSpendWait is how long an erasure preview waits for the person's
+// request budget to refill before it gives up with "too many requests".
+const maxSpendWait = 10 * time.Second
+
+// newErasures wires the erasure workflow to the database, the Dixa
+// client, the audit log, the per-person request budget and the metrics.
+// The store scrubs the console's own import records when it can (it
+// implements erasure.Scrubber); otherwise that step is skipped.
+func (s *Server) newErasures(d Deps) (*erasure.Service, error) {
+	svc := &erasure.Service{
+		Store:    s.store,
+		Dixa:     s.api,
+		Audit:    erasureAudit{s.store},
+		Spend:    s.spendPersonBudget,
+		Describe: describeDixaError,
+		Approval: erasure.Approval(s.cfg.ErasureApproval),
+		StepUp:   s.cfg.StepUpMaxAge,
+		Now:      d.Now,
+		Log:      s.log.With("component", "erasure-tracker"),
+		OnError:  s.metrics.erasurePollError,
+	}
+	if sc, ok := any(s.store).(erasure.Scrubber); ok {
+		svc.Scrubber = sc
+	}
+	if d.ErasureTracking != nil {
+		svc.Tracking = *d.ErasureTracking
+	}
+	if svc.Tracking.AlertAfter == 0 {
+		svc.Tracking.AlertAfter = s.cfg.ErasureAlertAfter
+	}
+	if err := s.metrics.watchErasures(svc.Snapshot, svc.Log); err != nil {
+		return nil, err
+	}
+	return svc, nil
+}
+
+// erasureHandlers are the erasure pages.
+func (s *Server) erasureHandlers() *handlers.Erasures {
+	return &handlers.Erasures{Svc: s.erasures, Audit: s.store, Trail: s.store, SignInAgain: s.auth.mode != "header"}
+}
+
+// erasureAudit writes the workflow's audit entries; the tracker's own
+// steps carry the tracker as their actor.
+type erasureAudit struct{ st *store.Store }
+
+func (a erasureAudit) RecordErasure(ctx context.Context, ev erasure.Event) error {
+	e := store.AuditEntry{Action: ev.Action, TargetType: ev.TargetType, TargetID: ev.TargetID, Outcome: ev.Outcome, Details: ev.Details}
+	if ev.System {
+		e.ActorID, e.ActorName, e.ActorRole, e.ActorVia = "system:erasure-tracker", "Erasure tracker", "system", "background poller"
+	}
+	return a.st.Audit(ctx, e)
+}
+
+// describeDixaError names a Dixa error as the error pages do.
+func describeDixaError(err error) (int, string) {
+	c := respond.Classify(err)
+	return c.Status, c.Title
+}
+
+// spendPersonBudget takes n requests from the signed-in person's budget
+// for Dixa calls made on their behalf beyond the request itself (an
+// erasure preview's look-ups). It waits for the budget to refill, up to
+// maxSpendWait in all; past that the person is asked to slow down.
+func (s *Server) spendPersonBudget(ctx context.Context, n int) error {
+	id, ok := reqctx.IdentityFrom(ctx)
+	if !ok {
+		return nil
+	}
+	deadline := time.Now().Add(maxSpendWait)
+	for range n {
+		for {
+			allowed, wait := s.auth.limiter.Allow(id.ID)
+			if allowed {
+				break
+			}
+			if time.Now().Add(wait).After(deadline) {
+				return &respond.Err{Status: http.StatusTooManyRequests, Title: "Too many requests",
+					Message:    "You are sending requests faster than the console allows for one person, so that everyone shares the company's Dixa budget fairly.",
+					RetryAfter: max(wait, time.Second)}
+			}
+			t := time.NewTimer(wait)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return ctx.Err()
+			case <-t.C:
+			}
+		}
+	}
+	return nil
+}
