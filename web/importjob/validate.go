@@ -169,8 +169,8 @@ func (v *Validator) cell(st *rowState, c Column, cell string) {
 		}
 	case FieldAttribute:
 		val, err := customer.ParseAttr(*c.Attr, cell)
-		if err != nil {
-			st.p.refused(err, "%s: ", c.Name())
+		if err != nil { // every refusal of an attribute value is of that kind
+			st.p.add(KindAttribute, "%s: %s", c.Name(), apperr.Message(err, "This value cannot be saved."))
 			return
 		}
 		if st.it.Attrs == nil {
