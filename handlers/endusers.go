@@ -88,7 +88,7 @@ func (h *EndUsers) List(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	v := views.EndUserList{Query: q, By: by, Kind: string(s.Kind), Searched: s.Value, Rows: make([]views.EndUserRow, 0, len(page.Items))}
+	v := views.EndUserList{Query: q, By: by, Kind: string(s.Kind), KindLabel: s.Kind.Label(), Searched: s.Value, Rows: make([]views.EndUserRow, 0, len(page.Items))}
 	for _, u := range page.Items {
 		v.Rows = append(v.Rows, views.EndUserRow{
 			ID: u.ID, Name: customer.Name(u), Email: u.Email, Phone: u.PhoneNumber,
