@@ -13,6 +13,7 @@ import (
 
 	"github.com/example/dixa-console/apiclient"
 	"github.com/example/dixa-console/handlers"
+	"github.com/example/dixa-console/web/customer"
 	"github.com/example/dixa-console/web/importjob"
 	"github.com/example/dixa-console/web/reqctx"
 	"github.com/example/dixa-console/web/store"
@@ -59,7 +60,7 @@ func TestHandlersRecheckRole(t *testing.T) {
 	guard := handlers.NewWriteGuard()
 	edit := &handlers.Edit{API: api, Guard: guard, Audit: audit}
 	create := &handlers.Create{API: api, Guard: guard, Audit: audit}
-	profile := &handlers.Profile{API: api, Defs: handlers.NewDefinitions(api, handlers.DefinitionTTL), Guard: guard, Audit: audit}
+	profile := &handlers.Profile{API: api, Defs: customer.NewDefinitions(api, customer.DefinitionTTL), Guard: guard, Audit: audit}
 	imports := &handlers.Imports{Store: importjob.NewMemStore(), Defs: api, Audit: audit}
 	export := &handlers.Export{API: api, Audit: audit}
 	auditPages := &handlers.Audit{Store: audit}

@@ -5,8 +5,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"github.com/example/dixa-console/web/role"
 	"net/http"
+	"net/url"
+	"slices"
 	"strings"
 	"sync"
 
@@ -14,8 +15,10 @@ import (
 
 	"github.com/example/dixa-console/apiclient"
 	"github.com/example/dixa-console/views"
+	"github.com/example/dixa-console/web/customer"
 	"github.com/example/dixa-console/web/reqctx"
 	"github.com/example/dixa-console/web/respond"
+	"github.com/example/dixa-console/web/role"
 	"github.com/example/dixa-console/web/store"
 )
 
@@ -47,11 +50,11 @@ func (h *Create) Form(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	specs := profileSpecs()
+	specs := profileSpecs(h.PhoneRegion)
 	vals := make([]fieldValue, len(specs))
 	for i, s := range specs {
-		raw := q.Get(s.name)
-		if len(raw) > maxPrefill || hasControl(strings.ReplaceAll(raw, "\n", "")) {
+		raw := q.Get(s.name())
+		if len(raw) > maxPrefill || customer.HasControl(strings.ReplaceAll(raw, "\n", "")) {
 			raw = ""
 		}
 		vals[i] = fieldValue{spec: s, raw: raw, yours: canonical(s, raw)}
@@ -70,6 +73,18 @@ func (h *Create) page(w http.ResponseWriter, r *http.Request, status int, v view
 
 // createIdentifiers are what a duplicate is recognised by.
 type createIdentifiers struct{ email, phone, externalID string }
+
+// set records the identifier given in field f.
+func (i *createIdentifiers) set(f customer.Field, v string) {
+	switch f {
+	case customer.Email:
+		i.email = v
+	case customer.PhoneNumber:
+		i.phone = v
+	case customer.ExternalID:
+		i.externalID = v
+	}
+}
 
 func (i createIdentifiers) none() bool { return i.email == "" && i.phone == "" && i.externalID == "" }
 
@@ -95,6 +110,24 @@ func (i createIdentifiers) confirmKey() string {
 	return hex.EncodeToString(sum[:8])
 }
 
+// createPost is one POST of the create form on its way through Create.
+type createPost struct {
+	h    *Create
+	w    http.ResponseWriter
+	r    *http.Request
+	form url.Values
+	vals []fieldValue
+	ids  createIdentifiers
+	v    views.ProfileForm
+}
+
+// render shows the form again with the person's input and a new token.
+func (c *createPost) render(status int) {
+	c.v.Fields = formFields(c.vals, false)
+	c.v.Token = c.h.Guard.tokens.Issue()
+	c.h.page(c.w, c.r, status, c.v)
+}
+
 // Create serves POST /endusers. It validates the input, looks up the email,
 // phone number and external ID given and, when a customer already has one
 // of them, shows them and asks before creating (409, "create anyway"
@@ -104,92 +137,81 @@ func (h *Create) Create(w http.ResponseWriter, r *http.Request) {
 	if !allowed(w, r, h.Audit, role.Agent) {
 		return
 	}
-	const unreadable = "The form could not be read. Open the new customer page again."
-	if err := r.ParseForm(); err != nil {
-		respond.Error(w, r, respond.FormError(err, unreadable))
+	form, ok := readProfileForm(w, r, "The form could not be read. Open the new customer page again.")
+	if !ok {
 		return
 	}
-	if r.PostForm.Get("formVersion") != "1" {
-		respond.Error(w, r, respond.BadRequest(unreadable))
-		return
-	}
-	form := r.PostForm
-	vals := readFields(form, false)
-	empty := true
-	for i := range vals {
-		fv := &vals[i]
-		if !fv.spec.list() {
-			fv.base = []string{""}
-		}
-		fv.changed = !same(fv.yours, fv.base)
-		if fv.changed {
-			fv.validate(h.PhoneRegion)
-			empty = false
+	c := &createPost{h: h, w: w, r: r, form: form, vals: readFields(form, false, h.PhoneRegion)}
+	for i := range c.vals {
+		if !c.vals[i].spec.list() {
+			c.vals[i].base = []string{""}
 		}
 	}
-	crossCheck(vals)
-	if empty {
-		fieldByName(vals, "displayName").err = "Enter at least a name, an email, a phone number or an external ID."
+	checkFields(c.vals, customer.New(h.PhoneRegion))
+	if !slices.ContainsFunc(c.vals, func(fv fieldValue) bool { return fv.changed }) {
+		fieldByName(c.vals, customer.DisplayName).err = "Enter at least a name, an email, a phone number or an external ID."
 	}
-	v := views.ProfileForm{}
-	render := func(status int) {
-		v.Fields = formFields(vals, false)
-		v.Token = h.Guard.tokens.Issue()
-		h.page(w, r, status, v)
-	}
-	if errs := fieldErrors(vals); len(errs) > 0 {
-		v.Errors = errs
-		render(http.StatusUnprocessableEntity)
+	if errs := fieldErrors(c.vals); len(errs) > 0 {
+		c.v.Errors = errs
+		c.render(http.StatusUnprocessableEntity)
 		return
 	}
-
-	ids := createIdentifiers{}
-	if fv := fieldByName(vals, "email"); fv.changed {
-		ids.email = fv.norm[0]
-	}
-	if fv := fieldByName(vals, "phoneNumber"); fv.changed {
-		ids.phone = fv.norm[0]
-	}
-	if fv := fieldByName(vals, "externalId"); fv.changed {
-		ids.externalID = fv.norm[0]
+	for _, f := range []customer.Field{customer.Email, customer.PhoneNumber, customer.ExternalID} {
+		if fv := fieldByName(c.vals, f); fv.changed {
+			c.ids.set(f, fv.norm[0])
+		}
 	}
 	recheck := form.Get("recheck") == "1"
-	if recheck || form.Get("confirm") != ids.confirmKey() {
-		dups, err := h.lookup(r.Context(), ids)
-		if err != nil {
-			h.failed(w, r, err, &v)
-			render(respond.Classify(err).Status)
-			return
-		}
-		if len(dups) > 0 {
-			v.Duplicates, v.ConfirmKey = dups, ids.confirmKey()
-			if recheck {
-				v.Status, v.StatusKind = "A customer with these details exists now, so the earlier attempt probably went through. Open them below rather than creating another.", "warn"
-			}
-			render(http.StatusConflict)
-			return
-		}
-		if recheck {
-			if ids.none() {
-				v.Status, v.StatusKind = "Without an email, phone number or external ID the console cannot tell whether the customer was created. Search for them by name in Dixa before creating again.", "warn"
-			} else {
-				v.Status, v.StatusKind = "No customer has these details, so the customer was not created. You can create them now.", "ok"
-			}
-			render(http.StatusOK)
-			return
-		}
+	if (recheck || form.Get("confirm") != c.ids.confirmKey()) && !h.noDuplicates(c, recheck) {
+		return
 	}
+	h.create(c)
+}
 
-	token := form.Get("formToken")
+// noDuplicates looks for customers that already hold an identifier given
+// and reports whether creating may go ahead; else the request has been
+// answered (the duplicates, or the outcome of a re-check).
+func (h *Create) noDuplicates(c *createPost, recheck bool) bool {
+	dups, err := h.lookup(c.r.Context(), c.ids)
+	if err != nil {
+		h.failed(c.w, c.r, err, &c.v)
+		c.render(respond.Classify(err).Status)
+		return false
+	}
+	switch {
+	case len(dups) > 0:
+		c.v.Duplicates, c.v.ConfirmKey = dups, c.ids.confirmKey()
+		if recheck {
+			c.v.Status, c.v.StatusKind = "A customer with these details exists now, so the earlier attempt probably went through. Open them below rather than creating another.", "warn"
+		}
+		c.render(http.StatusConflict)
+		return false
+	case recheck && c.ids.none():
+		c.v.Status, c.v.StatusKind = "Without an email, phone number or external ID the console cannot tell whether the customer was created. Search for them by name in Dixa before creating again.", "warn"
+		c.render(http.StatusOK)
+		return false
+	case recheck:
+		c.v.Status, c.v.StatusKind = "No customer has these details, so the customer was not created. You can create them now.", "ok"
+		c.render(http.StatusOK)
+		return false
+	}
+	return true
+}
+
+// create claims the form token, creates the customer and answers with the
+// outcome.
+func (h *Create) create(c *createPost) {
+	w, r := c.w, c.r
+	token := c.form.Get("formToken")
 	finish := func(int, string) {}
 	switch outcome, result := h.Guard.tokens.Claim(r.Context(), token); outcome {
 	case claimDone:
 		respond.Redirect(w, r, result) // a double click: created once
 		return
 	case claimUnknown:
-		v.Unknown = true
-		v.Errors = []views.FieldError{{Message: "This form was already sent, and Dixa did not confirm whether the customer was created. Re-check before creating again."}}
-		render(http.StatusConflict)
+		c.v.Unknown = true
+		c.v.Errors = []views.FieldError{{Message: "This form was already sent, and Dixa did not confirm whether the customer was created. Re-check before creating again."}}
+		c.render(http.StatusConflict)
 		return
 	case claimFirst:
 		finish = func(state int, result string) { h.Guard.tokens.Finish(token, state, result) }
@@ -197,39 +219,39 @@ func (h *Create) Create(w http.ResponseWriter, r *http.Request) {
 
 	// What the entry says: the fields given and the identifiers among
 	// them, by name, and whether a duplicate warning was overridden.
-	details := map[string]string{"fields": changedFields(vals), "identifiers": ids.names()}
-	if form.Get("confirm") == ids.confirmKey() {
+	details := map[string]string{"fields": changedFields(c.vals), "identifiers": c.ids.names()}
+	if c.form.Get("confirm") == c.ids.confirmKey() {
 		details["duplicateConfirmed"] = "true"
 	}
-	u, err := h.API.CreateEndUser(r.Context(), createInput(vals))
-	if err != nil {
-		details["error"] = auditErrorClass(err)
-		recordWrite(r, h.Audit, ActEndUserCreated, "", store.OutcomeFailed, details)
-		switch {
-		case errors.Is(err, apiclient.ErrBadRequest):
-			finish(tokenFresh, "")
-			if !dixaRefusal(err, vals) {
-				v.Errors = []views.FieldError{{Message: "Dixa did not accept these values. Check them and try again."}}
-			}
-			v.Errors = append(fieldErrors(vals), v.Errors...)
-			reqctx.Logger(r.Context()).Info("dixa refused a new customer", "err", err)
-			render(http.StatusUnprocessableEntity)
-		case errors.Is(err, apiclient.ErrOutcomeUnknown):
-			finish(tokenUnknown, "")
-			v.Unknown = true
-			h.failed(w, r, err, &v)
-			render(respond.Classify(err).Status)
-		default:
-			finish(tokenFresh, "")
-			h.failed(w, r, err, &v)
-			render(respond.Classify(err).Status)
-		}
+	u, err := h.API.CreateEndUser(r.Context(), customer.CreatePatch(changes(c.vals)))
+	if err == nil {
+		recordWrite(r, h.Audit, ActEndUserCreated, u.ID, store.OutcomeOK, details)
+		to := "/endusers/" + u.ID + "?saved=created"
+		finish(tokenDone, to)
+		respond.Redirect(w, r, to)
 		return
 	}
-	recordWrite(r, h.Audit, ActEndUserCreated, u.ID, store.OutcomeOK, details)
-	to := "/endusers/" + u.ID + "?saved=created"
-	finish(tokenDone, to)
-	respond.Redirect(w, r, to)
+	details["error"] = auditErrorClass(err)
+	recordWrite(r, h.Audit, ActEndUserCreated, "", store.OutcomeFailed, details)
+	switch {
+	case errors.Is(err, apiclient.ErrBadRequest):
+		finish(tokenFresh, "")
+		if !dixaRefusal(err, c.vals) {
+			c.v.Errors = []views.FieldError{{Message: "Dixa did not accept these values. Check them and try again."}}
+		}
+		c.v.Errors = append(fieldErrors(c.vals), c.v.Errors...)
+		reqctx.Logger(r.Context()).Info("dixa refused a new customer", "err", err)
+		c.render(http.StatusUnprocessableEntity)
+	case errors.Is(err, apiclient.ErrOutcomeUnknown):
+		finish(tokenUnknown, "")
+		c.v.Unknown = true
+		h.failed(w, r, err, &c.v)
+		c.render(respond.Classify(err).Status)
+	default:
+		finish(tokenFresh, "")
+		h.failed(w, r, err, &c.v)
+		c.render(respond.Classify(err).Status)
+	}
 }
 
 func (h *Create) failed(w http.ResponseWriter, r *http.Request, err error, v *views.ProfileForm) {
@@ -279,35 +301,7 @@ func (h *Create) lookup(ctx context.Context, ids createIdentifiers) ([]views.End
 			continue
 		}
 		seen[u.ID] = true
-		rows = append(rows, views.EndUserRow{ID: u.ID, Name: DisplayName(u), Email: u.Email, Phone: u.PhoneNumber, ExternalID: u.ExternalID, Created: u.CreatedAt.Time})
+		rows = append(rows, views.EndUserRow{ID: u.ID, Name: customer.Name(u), Email: u.Email, Phone: u.PhoneNumber, ExternalID: u.ExternalID, Created: u.CreatedAt.Time})
 	}
 	return rows, nil
-}
-
-// createInput is the body of POST /endusers from the validated form.
-func createInput(vals []fieldValue) apiclient.CreateEndUserInput {
-	var p apiclient.PatchEndUserInput
-	for _, fv := range vals {
-		if fv.changed {
-			setPatch(&p, fv.spec.name, fv.norm)
-		}
-	}
-	str := func(s *string) string {
-		if s == nil {
-			return ""
-		}
-		return *s
-	}
-	list := func(l *[]string) []string {
-		if l == nil {
-			return nil
-		}
-		return *l
-	}
-	return apiclient.CreateEndUserInput{
-		DisplayName: str(p.DisplayName), Email: str(p.Email), PhoneNumber: str(p.PhoneNumber),
-		AdditionalEmails: list(p.AdditionalEmails), AdditionalPhoneNumbers: list(p.AdditionalPhoneNumbers),
-		FirstName: str(p.FirstName), LastName: str(p.LastName), MiddleNames: list(p.MiddleNames),
-		AvatarURL: str(p.AvatarURL), ExternalID: str(p.ExternalID),
-	}
 }

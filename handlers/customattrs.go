@@ -2,123 +2,20 @@ package handlers
 
 import (
 	"errors"
-	"github.com/example/dixa-console/web/role"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/example/dixa-console/apiclient"
 	"github.com/example/dixa-console/views"
+	"github.com/example/dixa-console/web/apperr"
+	"github.com/example/dixa-console/web/customer"
 	"github.com/example/dixa-console/web/reqctx"
 	"github.com/example/dixa-console/web/respond"
+	"github.com/example/dixa-console/web/role"
 	"github.com/example/dixa-console/web/store"
 )
-
-// keepCurrent is the option value that stands for a Select value matching
-// none of the definition's options (an option since removed): sending it
-// back means "leave it as it is".
-const keepCurrent = "__current"
-
-// MaxAttrTextLen bounds a Text attribute value.
-const MaxAttrTextLen = 1000
-
-// flatOption is a Select option with its place in the tree.
-type flatOption struct {
-	id, label string
-	path      []string // option values from the top level down
-	active    bool     // neither it nor a parent is deactivated
-}
-
-// flattenOptions lists a Select's options depth first, siblings in Dixa's
-// order, nested ones labelled "Parent › Child".
-func flattenOptions(opts []apiclient.SelectOption) []flatOption {
-	var out []flatOption
-	var walk func(opts []apiclient.SelectOption, label string, path []string, active bool)
-	walk = func(opts []apiclient.SelectOption, label string, path []string, active bool) {
-		sorted := slices.Clone(opts)
-		slices.SortStableFunc(sorted, func(a, b apiclient.SelectOption) int { return int(a.OrderIndex) - int(b.OrderIndex) })
-		for _, o := range sorted {
-			l := o.Label
-			if label != "" {
-				l = label + " › " + o.Label
-			}
-			p := append(slices.Clone(path), o.Value)
-			act := active && !o.IsDeactivated
-			out = append(out, flatOption{id: o.ID, label: l, path: p, active: act})
-			walk(o.NestedOptions, l, p, act)
-		}
-	}
-	walk(opts, "", nil, true)
-	return out
-}
-
-// attrState is how a custom attribute's current value appears in the form:
-// the control value (text, or option id) and the display.
-type attrState struct {
-	input, display string
-	editable       bool
-}
-
-// currentAttr encodes the value a customer holds for def.
-func currentAttr(def apiclient.CustomAttributeDefinition, opts []flatOption, cav *apiclient.CustomAttribute) attrState {
-	editable := !def.IsArchived && !def.IsDeactivated
-	switch def.InputDefinition.Type {
-	case apiclient.InputText:
-		if cav == nil || !cav.Value.IsSet {
-			return attrState{editable: editable}
-		}
-		if cav.Value.IsSelect {
-			return attrState{display: cav.Value.String()}
-		}
-		return attrState{input: cav.Value.Text, display: cav.Value.Text, editable: editable}
-	case apiclient.InputSelect:
-		if cav == nil || !cav.Value.IsSet || (cav.Value.IsSelect && len(cav.Value.Select) == 0) {
-			return attrState{editable: editable}
-		}
-		if !cav.Value.IsSelect {
-			return attrState{display: cav.Value.String()}
-		}
-		for _, o := range opts {
-			if slices.Equal(o.path, cav.Value.Select) {
-				return attrState{input: o.id, display: o.label, editable: editable}
-			}
-		}
-		return attrState{input: keepCurrent, display: cav.Value.String(), editable: editable}
-	}
-	display := ""
-	if cav != nil {
-		display = cav.Value.String()
-	}
-	return attrState{display: display}
-}
-
-// valueFor finds the value of def among a customer's attributes.
-func valueFor(u apiclient.EndUser, def apiclient.CustomAttributeDefinition) *apiclient.CustomAttribute {
-	for i := range u.CustomAttributes {
-		if u.CustomAttributes[i].ID == def.ID {
-			return &u.CustomAttributes[i]
-		}
-	}
-	for i := range u.CustomAttributes {
-		if def.Identifier != "" && u.CustomAttributes[i].Identifier == def.Identifier {
-			return &u.CustomAttributes[i]
-		}
-	}
-	return nil
-}
-
-// contactDefs are the definitions that apply to end users (Dixa's
-// "Contact"); Conversation-scoped ones are never shown on a profile.
-func contactDefs(defs []apiclient.CustomAttributeDefinition) []apiclient.CustomAttributeDefinition {
-	var out []apiclient.CustomAttributeDefinition
-	for _, d := range defs {
-		if d.EntityType == apiclient.EntityContact {
-			out = append(out, d)
-		}
-	}
-	return out
-}
 
 // attrSection builds the custom attributes region from what the customer
 // holds. Without definitions (defsOK false) the values are listed with the
@@ -133,18 +30,18 @@ func attrSection(u apiclient.EndUser, defs []apiclient.CustomAttributeDefinition
 		return a
 	}
 	seen := map[string]bool{}
-	for _, d := range contactDefs(defs) {
-		opts := flattenOptions(d.InputDefinition.Options)
-		cav := valueFor(u, d)
+	for _, d := range customer.ContactDefs(defs) {
+		opts := customer.Options(d.InputDefinition.Options)
+		cav := customer.AttrOf(u, d)
 		if cav != nil {
 			seen[cav.ID] = true
 		}
-		st := currentAttr(d, opts, cav)
+		st := customer.HeldAttr(d, opts, cav)
 		row := views.AttrRow{
 			DefID: d.ID, Label: d.Label, Identifier: d.Identifier, Description: d.Description,
-			Display: st.display, Archived: d.IsArchived, Deactivated: d.IsDeactivated,
-			Editable: st.editable, Select: d.InputDefinition.Type == apiclient.InputSelect,
-			Placeholder: d.InputDefinition.Placeholder, Input: st.input, Base: st.input,
+			Display: st.Display, Archived: d.IsArchived, Deactivated: d.IsDeactivated,
+			Editable: st.Editable, Select: d.InputDefinition.Type == apiclient.InputSelect,
+			Placeholder: d.InputDefinition.Placeholder, Input: st.Input, Base: st.Input,
 		}
 		if row.Select {
 			row.Options = selectOptions(opts, st)
@@ -162,64 +59,120 @@ func attrSection(u apiclient.EndUser, defs []apiclient.CustomAttributeDefinition
 // selectOptions are the choices offered: the active options, plus the
 // current value when it is no longer an active option (so that saving
 // other attributes never clears it silently).
-func selectOptions(opts []flatOption, cur attrState) []views.AttrOption {
+func selectOptions(opts []customer.Option, cur customer.AttrHeld) []views.AttrOption {
 	var out []views.AttrOption
 	for _, o := range opts {
 		switch {
-		case o.active:
-			out = append(out, views.AttrOption{Value: o.id, Label: o.label})
-		case o.id == cur.input:
-			out = append(out, views.AttrOption{Value: o.id, Label: o.label + " (deactivated)"})
+		case o.Active:
+			out = append(out, views.AttrOption{Value: o.ID, Label: o.Label})
+		case o.ID == cur.Input:
+			out = append(out, views.AttrOption{Value: o.ID, Label: o.Label + " (deactivated)"})
 		}
 	}
-	if cur.input == keepCurrent {
-		out = append(out, views.AttrOption{Value: keepCurrent, Label: cur.display + " (no longer an option)"})
+	if cur.Input == customer.KeepCurrent {
+		out = append(out, views.AttrOption{Value: customer.KeepCurrent, Label: cur.Display + " (no longer an option)"})
 	}
 	return out
 }
 
 func anyEditable(rows []views.AttrRow) bool {
-	for _, r := range rows {
-		if r.Editable {
-			return true
+	return slices.ContainsFunc(rows, func(r views.AttrRow) bool { return r.Editable })
+}
+
+// attrPost is one POST of the custom attributes form on its way through
+// SaveAttributes.
+type attrPost struct {
+	h    *Profile
+	w    http.ResponseWriter
+	r    *http.Request
+	id   string
+	defs []apiclient.CustomAttributeDefinition
+	u    apiclient.EndUser // what Dixa holds, read under the lock
+	// changes are the attributes the person changed; inputs what was
+	// submitted per definition id; errs the refusals per definition id.
+	changes []customer.AttrChange
+	inputs  map[string]string
+	errs    map[string]string
+	// token is the claimed one-time form token ("" when none was claimed).
+	token string
+}
+
+// readAttrChanges reads what changed and checks it. Only active Contact
+// attributes are accepted (an allow-list: anything else in the form is
+// ignored).
+func (p *attrPost) readAttrChanges(form url.Values) {
+	p.inputs, p.errs = map[string]string{}, map[string]string{}
+	for _, d := range customer.ContactDefs(p.defs) {
+		key := "attr." + d.ID
+		if _, posted := form[key]; !posted || !customer.Writable(d) {
+			continue
 		}
+		yours, base := form.Get(key), form.Get("base."+key)
+		if d.InputDefinition.Type == apiclient.InputText {
+			yours = customer.NormalizeAttrText(yours)
+		}
+		p.inputs[d.ID] = yours
+		if yours == base {
+			continue
+		}
+		c := customer.NewAttrChange(d, base, yours)
+		if err := c.Check(); err != nil {
+			p.errs[d.ID] = apperr.Message(err, "This value cannot be saved.")
+		}
+		p.changes = append(p.changes, c)
 	}
-	return false
 }
 
-// attrChange is one attribute the person changed.
-type attrChange struct {
-	def   apiclient.CustomAttributeDefinition
-	opts  []flatOption
-	base  string // control value the form was rendered from
-	yours string // control value submitted
+// render answers with the region (htmx) or the page around it.
+func (p *attrPost) render(status int, a views.AttrSection) {
+	if anyEditable(a.Rows) {
+		a.Token = p.h.Guard.tokens.Issue()
+	}
+	respond.Page(p.w, p.r, status, "Custom attributes", views.AttributesSection(a), respond.Section("endusers"))
 }
 
-// value is what Dixa is sent for the change: the text, the path of option
-// values, or a clear (null) for an empty control.
-func (c attrChange) value() apiclient.AttributeValue {
-	if c.yours == "" {
-		return apiclient.ClearValue()
-	}
-	if c.def.InputDefinition.Type == apiclient.InputSelect {
-		for _, o := range c.opts {
-			if o.id == c.yours {
-				return apiclient.SelectValue(o.path...)
+// section re-renders the form with the person's input kept, the refusals
+// and the conflicts (definition id → Dixa's value) marked.
+func (p *attrPost) section(conflicts map[string]string) views.AttrSection {
+	a := attrSection(p.u, p.defs, true)
+	for i := range a.Rows {
+		row := &a.Rows[i]
+		if !row.Editable {
+			continue
+		}
+		if in, ok := p.inputs[row.DefID]; ok {
+			row.Input = in
+			if row.Select && !slices.ContainsFunc(row.Options, func(o views.AttrOption) bool { return o.Value == in }) {
+				row.Input = ""
 			}
 		}
-	}
-	return apiclient.TextValue(c.yours)
-}
-
-func (c attrChange) display(input string) string {
-	if c.def.InputDefinition.Type == apiclient.InputSelect {
-		for _, o := range c.opts {
-			if o.id == input {
-				return o.label
-			}
+		if msg, ok := p.errs[row.DefID]; ok {
+			row.Error = msg
+			a.Errors = append(a.Errors, views.FieldError{Field: "a-" + row.DefID, Label: row.Label, Message: msg})
+		}
+		if theirs, ok := conflicts[row.DefID]; ok {
+			row.Conflict = &views.Conflict{Theirs: emptyOr(theirs), Yours: displayOf(p.changes, row.DefID, p.inputs[row.DefID])}
 		}
 	}
-	return input
+	return a
+}
+
+// saved answers a save that went through (or had gone through before).
+func (p *attrPost) saved(to string) {
+	if !respond.IsFragment(p.r) {
+		respond.Redirect(p.w, p.r, to)
+		return
+	}
+	a := attrSection(p.u, p.defs, true)
+	a.Status, a.StatusKind = "Custom attributes saved.", "ok"
+	p.render(http.StatusOK, a)
+}
+
+// finish records the outcome of the claimed token.
+func (p *attrPost) finish(state int, result string) {
+	if p.token != "" {
+		p.h.Guard.tokens.Finish(p.token, state, result)
+	}
 }
 
 // SaveAttributes serves POST /endusers/{id}/custom-attributes: it sends
@@ -244,188 +197,101 @@ func (h *Profile) SaveAttributes(w http.ResponseWriter, r *http.Request) {
 		respond.Error(w, r, err)
 		return
 	}
-	form := r.PostForm
-	token := form.Get("formToken")
-
-	// What changed, and is it valid? Only active Contact attributes are
-	// accepted (an allow-list: anything else in the form is ignored).
-	var changes []attrChange
-	errs := map[string]string{}
-	inputs := map[string]string{}
-	for _, d := range contactDefs(defs) {
-		if d.IsArchived || d.IsDeactivated {
-			continue
-		}
-		key := "attr." + d.ID
-		if _, posted := form[key]; !posted {
-			continue
-		}
-		yours := form.Get(key)
-		base := form.Get("base." + key)
-		inputs[d.ID] = yours
-		if d.InputDefinition.Type == apiclient.InputText {
-			yours = strings.TrimSpace(yours)
-			inputs[d.ID] = yours
-		}
-		if yours == base {
-			continue
-		}
-		c := attrChange{def: d, opts: flattenOptions(d.InputDefinition.Options), base: base, yours: yours}
-		if msg := validateAttr(c); msg != "" {
-			errs[d.ID] = msg
-		}
-		changes = append(changes, c)
-	}
-
+	p := &attrPost{h: h, w: w, r: r, id: id, defs: defs}
+	p.readAttrChanges(r.PostForm)
 	unlock, err := h.Guard.locks.Lock(r.Context(), id)
 	if err != nil {
 		respond.Error(w, r, err)
 		return
 	}
 	defer unlock()
-
-	u, err := h.API.GetEndUser(r.Context(), id)
-	if err != nil {
+	if p.u, err = h.API.GetEndUser(r.Context(), id); err != nil {
 		respond.Error(w, r, err)
 		return
 	}
-	render := func(status int, a views.AttrSection) {
-		if anyEditable(a.Rows) {
-			a.Token = h.Guard.tokens.Issue()
-		}
-		respond.Page(w, r, status, "Custom attributes", views.AttributesSection(a), respond.Section("endusers"))
-	}
-	// section re-renders the form with the person's input kept.
-	section := func(conflicts map[string]string) views.AttrSection {
-		a := attrSection(u, defs, true)
-		for i := range a.Rows {
-			row := &a.Rows[i]
-			if !row.Editable {
-				continue
-			}
-			if in, ok := inputs[row.DefID]; ok {
-				row.Input = in
-				if row.Select && !slices.ContainsFunc(row.Options, func(o views.AttrOption) bool { return o.Value == in }) {
-					row.Input = ""
-				}
-			}
-			if msg, ok := errs[row.DefID]; ok {
-				row.Error = msg
-				a.Errors = append(a.Errors, views.FieldError{Field: "a-" + row.DefID, Label: row.Label, Message: msg})
-			}
-			if theirs, ok := conflicts[row.DefID]; ok {
-				row.Conflict = &views.Conflict{Theirs: theirs, Yours: displayOf(changes, row.DefID, inputs[row.DefID])}
-			}
-		}
-		return a
-	}
-
-	if len(errs) > 0 {
-		render(http.StatusUnprocessableEntity, section(nil))
-		return
-	}
-	if len(changes) == 0 {
-		if !respond.IsFragment(r) {
-			respond.Redirect(w, r, "/endusers/"+id+"?saved=none")
-			return
-		}
-		a := section(nil)
+	switch {
+	case len(p.errs) > 0:
+		p.render(http.StatusUnprocessableEntity, p.section(nil))
+	case len(p.changes) == 0 && !respond.IsFragment(r):
+		respond.Redirect(w, r, "/endusers/"+id+"?saved=none")
+	case len(p.changes) == 0:
+		a := p.section(nil)
 		a.Status, a.StatusKind = "Nothing was changed, so nothing was sent to Dixa.", "ok"
-		render(http.StatusOK, a)
-		return
+		p.render(http.StatusOK, a)
+	case p.claim(r.PostForm.Get("formToken")):
+		h.writeAttrs(p)
 	}
+}
 
-	switch outcome, result := h.Guard.tokens.Claim(r.Context(), token); outcome {
+// claim claims the one-time form token; false when the request has been
+// answered (a replay of a finished save, or one whose outcome is unknown).
+func (p *attrPost) claim(token string) bool {
+	switch outcome, result := p.h.Guard.tokens.Claim(p.r.Context(), token); outcome {
 	case claimDone:
-		// A double click or a replay: the first submission wrote.
-		if !respond.IsFragment(r) {
-			respond.Redirect(w, r, result)
-			return
-		}
-		a := attrSection(u, defs, true)
-		a.Status, a.StatusKind = "Custom attributes saved.", "ok"
-		render(http.StatusOK, a)
-		return
+		p.saved(result) // a double click or a replay: the first submission wrote
+		return false
 	case claimUnknown:
-		a := section(nil)
+		a := p.section(nil)
 		a.Status, a.StatusKind = "This form was already sent and Dixa did not confirm whether it was saved. The values above are what Dixa holds now; check them before saving again.", "warn"
-		render(http.StatusConflict, a)
-		return
+		p.render(http.StatusConflict, a)
+		return false
 	case claimFirst:
-	default:
-		token = ""
+		p.token = token
 	}
-	finish := func(state int, result string) {
-		if token != "" {
-			h.Guard.tokens.Finish(token, state, result)
-		}
-	}
+	return true
+}
 
-	// Compare what Dixa holds now with what the form was rendered from.
-	conflicts := map[string]string{}
-	patch := map[string]apiclient.AttributeValue{}
-	for _, c := range changes {
-		cur := currentAttr(c.def, c.opts, valueFor(u, c.def))
-		switch {
-		case cur.input == c.yours:
-			// Already so (someone made the same change, or a replay).
-		case cur.input != c.base:
-			conflicts[c.def.ID] = emptyOr(cur.display)
-		default:
-			patch[c.def.ID] = c.value()
-		}
-	}
-	if len(conflicts) > 0 {
-		recordWrite(r, h.Audit, ActCustomAttributesUpdated, id, store.OutcomeBlocked,
-			attrAuditDetails(changes, func(c attrChange) bool { _, ok := conflicts[c.def.ID]; return ok }, map[string]string{"reason": "conflict"}))
-		finish(tokenFresh, "")
-		a := section(conflicts)
+// writeAttrs compares the changes with what Dixa holds now and, when
+// nobody else changed the same attributes, sends them.
+func (h *Profile) writeAttrs(p *attrPost) {
+	r := p.r
+	plan := customer.PlanAttrs(p.changes, p.u)
+	if len(plan.Conflicts) > 0 {
+		recordWrite(r, h.Audit, ActCustomAttributesUpdated, p.id, store.OutcomeBlocked,
+			attrAuditDetails(p.changes, func(c customer.AttrChange) bool { _, ok := plan.Conflicts[c.Def.ID]; return ok }, map[string]string{"reason": "conflict"}))
+		p.finish(tokenFresh, "")
+		a := p.section(plan.Conflicts)
 		a.Conflict = true
 		a.Errors = append(a.Errors, views.FieldError{Message: "Someone else changed the marked attributes after you opened the page. Nothing was saved: check their values, then save again."})
-		render(http.StatusConflict, a)
+		p.render(http.StatusConflict, a)
 		return
 	}
-	if len(patch) > 0 {
-		inPatch := func(c attrChange) bool { _, ok := patch[c.def.ID]; return ok }
-		saved, err := h.API.PatchEndUserCustomAttributes(r.Context(), id, patch)
+	if len(plan.Patch) > 0 {
+		inPatch := func(c customer.AttrChange) bool { _, ok := plan.Patch[c.Def.ID]; return ok }
+		saved, err := h.API.PatchEndUserCustomAttributes(r.Context(), p.id, plan.Patch)
 		if err != nil {
-			recordWrite(r, h.Audit, ActCustomAttributesUpdated, id, store.OutcomeFailed,
-				attrAuditDetails(changes, inPatch, map[string]string{"error": auditErrorClass(err)}))
-			a := section(nil)
-			status := h.attrFailure(w, r, err, &a)
+			recordWrite(r, h.Audit, ActCustomAttributesUpdated, p.id, store.OutcomeFailed,
+				attrAuditDetails(p.changes, inPatch, map[string]string{"error": auditErrorClass(err)}))
+			a := p.section(nil)
+			status := h.attrFailure(p.w, r, err, &a)
 			if errors.Is(err, apiclient.ErrOutcomeUnknown) {
-				finish(tokenUnknown, "")
+				p.finish(tokenUnknown, "")
 			} else {
-				finish(tokenFresh, "")
+				p.finish(tokenFresh, "")
 			}
-			render(status, a)
+			p.render(status, a)
 			return
 		}
-		recordWrite(r, h.Audit, ActCustomAttributesUpdated, id, store.OutcomeOK, attrAuditDetails(changes, inPatch, nil))
-		u.CustomAttributes = mergeAttrs(u.CustomAttributes, saved, patch)
+		recordWrite(r, h.Audit, ActCustomAttributesUpdated, p.id, store.OutcomeOK, attrAuditDetails(p.changes, inPatch, nil))
+		p.u.CustomAttributes = customer.MergeAttrs(p.u.CustomAttributes, saved, plan.Patch)
 	}
-	finish(tokenDone, "/endusers/"+id+"?saved=attrs")
-	if !respond.IsFragment(r) {
-		respond.Redirect(w, r, "/endusers/"+id+"?saved=attrs")
-		return
-	}
-	a := attrSection(u, defs, true)
-	a.Status, a.StatusKind = "Custom attributes saved.", "ok"
-	render(http.StatusOK, a)
+	to := "/endusers/" + p.id + "?saved=attrs"
+	p.finish(tokenDone, to)
+	p.saved(to)
 }
 
 // attrAuditDetails names the attributes of changes that match for the
 // audit log, by definition id and identifier (never their values), in the
 // order of the definitions, with extra facts added.
-func attrAuditDetails(changes []attrChange, match func(attrChange) bool, extra map[string]string) map[string]string {
+func attrAuditDetails(changes []customer.AttrChange, match func(customer.AttrChange) bool, extra map[string]string) map[string]string {
 	var ids, identifiers []string
 	for _, c := range changes {
 		if !match(c) {
 			continue
 		}
-		ids = append(ids, c.def.ID)
-		if c.def.Identifier != "" {
-			identifiers = append(identifiers, c.def.Identifier)
+		ids = append(ids, c.Def.ID)
+		if c.Def.Identifier != "" {
+			identifiers = append(identifiers, c.Def.Identifier)
 		}
 	}
 	d := map[string]string{"attributes": strings.Join(ids, ","), "identifiers": strings.Join(identifiers, ",")}
@@ -453,59 +319,10 @@ func (h *Profile) attrFailure(w http.ResponseWriter, r *http.Request, err error,
 	return e.Status
 }
 
-// mergeAttrs applies a successful patch to the attributes held, so the
-// region can be shown without reading the customer again.
-func mergeAttrs(held, saved []apiclient.CustomAttribute, patch map[string]apiclient.AttributeValue) []apiclient.CustomAttribute {
-	out := make([]apiclient.CustomAttribute, 0, len(held)+len(saved))
-	for _, ca := range held {
-		if v, ok := patch[ca.ID]; ok {
-			if !v.IsSet {
-				continue
-			}
-			ca.Value = v
-		}
-		out = append(out, ca)
-	}
-	for _, s := range saved {
-		if !slices.ContainsFunc(out, func(c apiclient.CustomAttribute) bool { return c.ID == s.ID }) && s.Value.IsSet {
-			out = append(out, s)
-		}
-	}
-	for id, v := range patch {
-		if v.IsSet && !slices.ContainsFunc(out, func(c apiclient.CustomAttribute) bool { return c.ID == id }) {
-			out = append(out, apiclient.CustomAttribute{ID: id, Value: v})
-		}
-	}
-	return out
-}
-
-func validateAttr(c attrChange) string {
-	switch c.def.InputDefinition.Type {
-	case apiclient.InputText:
-		if utf8.RuneCountInString(c.yours) > MaxAttrTextLen {
-			return "Use at most 1000 characters."
-		}
-		if hasControl(c.yours) {
-			return "Remove line breaks and control characters."
-		}
-	case apiclient.InputSelect:
-		if c.yours == "" {
-			return ""
-		}
-		for _, o := range c.opts {
-			if o.id == c.yours && o.active {
-				return ""
-			}
-		}
-		return "Choose one of the listed options."
-	}
-	return ""
-}
-
-func displayOf(changes []attrChange, defID, input string) string {
+func displayOf(changes []customer.AttrChange, defID, input string) string {
 	for _, c := range changes {
-		if c.def.ID == defID {
-			return emptyOr(c.display(input))
+		if c.Def.ID == defID {
+			return emptyOr(c.Display(input))
 		}
 	}
 	return emptyOr(input)

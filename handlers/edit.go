@@ -3,14 +3,16 @@ package handlers
 import (
 	"context"
 	"errors"
-	"github.com/example/dixa-console/web/role"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/example/dixa-console/apiclient"
 	"github.com/example/dixa-console/views"
+	"github.com/example/dixa-console/web/customer"
 	"github.com/example/dixa-console/web/reqctx"
 	"github.com/example/dixa-console/web/respond"
+	"github.com/example/dixa-console/web/role"
 	"github.com/example/dixa-console/web/store"
 )
 
@@ -48,18 +50,18 @@ func (h *Edit) Form(w http.ResponseWriter, r *http.Request) {
 		respond.Error(w, r, err)
 		return
 	}
-	vals := valuesOf(u)
-	v := views.ProfileForm{ID: id, Name: DisplayName(u), Token: h.Guard.tokens.Issue(), Fields: formFields(vals, true)}
+	vals := h.valuesOf(u)
+	v := views.ProfileForm{ID: id, Name: customer.Name(u), Token: h.Guard.tokens.Issue(), Fields: formFields(vals, true)}
 	h.page(w, r, http.StatusOK, v)
 }
 
 // valuesOf fills the form from a customer record.
-func valuesOf(u apiclient.EndUser) []fieldValue {
-	specs := profileSpecs()
+func (h *Edit) valuesOf(u apiclient.EndUser) []fieldValue {
+	specs := profileSpecs(h.PhoneRegion)
 	vals := make([]fieldValue, len(specs))
 	for i, s := range specs {
-		cur := held(s, u)
-		vals[i] = fieldValue{spec: s, raw: shown(s, cur), yours: cur, base: cur}
+		cur := customer.Held(s.field, u)
+		vals[i] = fieldValue{spec: s, raw: shown(cur), yours: cur, base: cur}
 	}
 	return vals
 }
@@ -70,6 +72,35 @@ func (h *Edit) page(w http.ResponseWriter, r *http.Request, status int, v views.
 		return
 	}
 	respond.Page(w, r, status, "Edit "+v.Name, views.EditPage(v), respond.Section("endusers"))
+}
+
+// editSave is one POST of the edit form on its way through Save.
+type editSave struct {
+	h       *Edit
+	w       http.ResponseWriter
+	r       *http.Request
+	id      string
+	vals    []fieldValue
+	v       views.ProfileForm
+	recheck bool
+	// finish records the outcome of the claimed form token; done is set
+	// once it has been recorded (else the token is released as fresh).
+	finish func(state int, result string)
+	done   bool
+}
+
+// render shows the form again with the person's input and a new token.
+func (s *editSave) render(status int) {
+	s.v.Fields = formFields(s.vals, true)
+	s.v.Token = s.h.Guard.tokens.Issue()
+	s.h.page(s.w, s.r, status, s.v)
+}
+
+// end records the token's final state and redirects to the profile.
+func (s *editSave) end(state int, to string) {
+	s.done = true
+	s.finish(state, to)
+	respond.Redirect(s.w, s.r, to)
 }
 
 // Save serves POST /endusers/{id}. It sends Dixa a PATCH with only the
@@ -89,30 +120,63 @@ func (h *Edit) Save(w http.ResponseWriter, r *http.Request) {
 		respond.Error(w, r, noSuchCustomer())
 		return
 	}
-	const unreadable = "The form could not be read. Open the edit page again."
-	if err := r.ParseForm(); err != nil {
-		respond.Error(w, r, respond.FormError(err, unreadable))
+	form, ok := readProfileForm(w, r, "The form could not be read. Open the edit page again.")
+	if !ok {
 		return
 	}
-	if r.PostForm.Get("formVersion") != "1" {
-		respond.Error(w, r, respond.BadRequest(unreadable))
+	s := &editSave{h: h, w: w, r: r, id: id, vals: readFields(form, true, h.PhoneRegion), recheck: form.Get("recheck") == "1",
+		finish: func(int, string) {}}
+	s.v = views.ProfileForm{ID: id, Name: nameFrom(s.vals)}
+	applyChoices(form, s.vals)
+	checkFields(s.vals, customer.New(h.PhoneRegion))
+	if errs := fieldErrors(s.vals); len(errs) > 0 {
+		s.v.Errors = errs
+		s.render(http.StatusUnprocessableEntity)
 		return
 	}
-	form := r.PostForm
-	vals := readFields(form, true)
-	v := views.ProfileForm{ID: id, Name: nameFrom(vals)}
-	token := form.Get("formToken")
-	recheck := form.Get("recheck") == "1"
+	if !slices.ContainsFunc(s.vals, func(fv fieldValue) bool { return fv.changed }) {
+		if s.recheck {
+			s.v.Status, s.v.StatusKind = "The form holds no changes, so there is nothing to re-check.", "ok"
+			s.render(http.StatusOK)
+			return
+		}
+		respond.Redirect(w, r, "/endusers/"+id+"?saved=none")
+		return
+	}
+	if !s.recheck && !s.claim(form.Get("formToken")) {
+		return
+	}
+	defer func() {
+		if !s.done {
+			s.finish(tokenFresh, "")
+		}
+	}()
+	unlock, err := h.Guard.locks.Lock(r.Context(), id)
+	if err != nil {
+		respond.Error(w, r, err)
+		return
+	}
+	defer unlock()
+	h.write(s)
+}
 
-	// The choices made on a conflict: theirs means "leave it as Dixa has it".
+// applyChoices reads the choices made on a conflict: "theirs" means leave
+// the field as Dixa has it; a field without a choice gets a message.
+func applyChoices(form map[string][]string, vals []fieldValue) {
+	get := func(k string) string {
+		if v := form[k]; len(v) > 0 {
+			return v[0]
+		}
+		return ""
+	}
 	for _, name := range form["conflicted"] {
-		fv := fieldByName(vals, name)
+		fv := fieldByName(vals, customer.Field(name))
 		if fv == nil {
 			continue
 		}
-		switch form.Get("resolve." + name) {
+		switch get("resolve." + name) {
 		case "theirs":
-			fv.yours, fv.raw, fv.choice = fv.base, shown(fv.spec, fv.base), "theirs"
+			fv.yours, fv.raw, fv.choice = fv.base, shown(fv.base), "theirs"
 		case "mine":
 			fv.choice = "mine"
 		default:
@@ -120,176 +184,123 @@ func (h *Edit) Save(w http.ResponseWriter, r *http.Request) {
 			fv.conflict, fv.theirs, fv.norm = true, fv.base, fv.yours
 		}
 	}
-	for i := range vals {
-		fv := &vals[i]
-		fv.changed = !same(fv.yours, fv.base)
-		if !fv.changed {
-			continue
-		}
-		errBefore := fv.err
-		fv.validate(h.PhoneRegion)
-		if errBefore != "" && fv.err == "" {
-			fv.err = errBefore
-		}
-		if fv.err == "" && same(fv.norm, fv.base) {
-			fv.changed = false // only reformatted
-		}
-	}
-	crossCheck(vals)
-	render := func(status int) {
-		v.Fields = formFields(vals, true)
-		v.Token = h.Guard.tokens.Issue()
-		h.page(w, r, status, v)
-	}
-	if errs := fieldErrors(vals); len(errs) > 0 {
-		v.Errors = errs
-		render(http.StatusUnprocessableEntity)
-		return
-	}
-	changed := 0
-	for _, fv := range vals {
-		if fv.changed {
-			changed++
-		}
-	}
-	if changed == 0 {
-		if recheck {
-			v.Status, v.StatusKind = "The form holds no changes, so there is nothing to re-check.", "ok"
-			render(http.StatusOK)
-			return
-		}
-		respond.Redirect(w, r, "/endusers/"+id+"?saved=none")
-		return
-	}
+}
 
-	finish := func(int, string) {}
-	if !recheck {
-		switch outcome, result := h.Guard.tokens.Claim(r.Context(), token); outcome {
-		case claimDone:
-			respond.Redirect(w, r, result) // a double click or a replay: written once
-			return
-		case claimUnknown:
-			v.Unknown = true
-			v.Errors = []views.FieldError{{Message: "This form was already sent, and Dixa did not confirm whether that save went through. Re-check before saving again."}}
-			render(http.StatusConflict)
-			return
-		case claimFirst:
-			finish = func(state int, result string) { h.Guard.tokens.Finish(token, state, result) }
-		}
+// claim claims the one-time form token; false when the request has been
+// answered (a replay of a finished save, or one whose outcome is unknown).
+func (s *editSave) claim(token string) bool {
+	switch outcome, result := s.h.Guard.tokens.Claim(s.r.Context(), token); outcome {
+	case claimDone:
+		respond.Redirect(s.w, s.r, result) // a double click or a replay: written once
+		return false
+	case claimUnknown:
+		s.v.Unknown = true
+		s.v.Errors = []views.FieldError{{Message: "This form was already sent, and Dixa did not confirm whether that save went through. Re-check before saving again."}}
+		s.render(http.StatusConflict)
+		return false
+	case claimFirst:
+		s.finish = func(state int, result string) { s.h.Guard.tokens.Finish(token, state, result) }
 	}
-	saved := false
-	defer func() {
-		if !saved {
-			finish(tokenFresh, "")
-		}
-	}()
+	return true
+}
 
-	unlock, err := h.Guard.locks.Lock(r.Context(), id)
-	if err != nil {
-		respond.Error(w, r, err)
-		return
-	}
-	defer unlock()
-
-	cur, err := h.API.GetEndUser(r.Context(), id)
+// write re-reads the customer, compares the save with what Dixa holds now
+// and, when nobody else changed the same fields, sends the PATCH.
+func (h *Edit) write(s *editSave) {
+	r := s.r
+	cur, err := h.API.GetEndUser(r.Context(), s.id)
 	if err != nil {
 		if errors.Is(err, apiclient.ErrNotFound) {
-			respond.Error(w, r, err)
+			respond.Error(s.w, r, err)
 			return
 		}
-		recordWrite(r, h.Audit, ActEndUserUpdated, id, store.OutcomeFailed, map[string]string{
-			"fields": changedFields(vals), "error": auditErrorClass(err), "stage": "reread"})
-		h.failed(w, r, err, &v)
-		render(respond.Classify(err).Status)
+		recordWrite(r, h.Audit, ActEndUserUpdated, s.id, store.OutcomeFailed, map[string]string{
+			"fields": changedFields(s.vals), "error": auditErrorClass(err), "stage": "reread"})
+		h.failed(s.w, r, err, &s.v)
+		s.render(respond.Classify(err).Status)
 		return
 	}
-	v.Name = DisplayName(cur)
+	s.v.Name = customer.Name(cur)
+	plan := customer.PlanSave(changes(s.vals), cur)
+	showPlan(s.vals, plan)
+	if len(plan.Conflicts) > 0 {
+		if !s.recheck {
+			recordWrite(r, h.Audit, ActEndUserUpdated, s.id, store.OutcomeBlocked, map[string]string{
+				"fields": fieldNames(plan.Conflicts), "reason": "conflict"})
+		}
+		s.v.Conflict = true
+		s.render(http.StatusConflict)
+		return
+	}
+	to := "/endusers/" + s.id + "?saved=profile"
+	switch {
+	case s.recheck && len(plan.Sent) == 0:
+		s.done = true
+		respond.Redirect(s.w, r, to)
+	case s.recheck:
+		s.v.Status, s.v.StatusKind = "Dixa does not have your change to "+strings.Join(labels(s.vals, plan.Sent), ", ")+": it was not saved. Save again to send it.", "warn"
+		s.render(http.StatusOK)
+	case plan.Patch.IsEmpty():
+		s.end(tokenDone, to)
+	default:
+		h.send(s, plan)
+	}
+}
 
-	// Three-way compare of each changed field: base (what the form showed),
-	// theirs (what Dixa holds now), yours.
-	var patch apiclient.PatchEndUserInput
-	conflicts, pending := 0, []string{}
-	var patched, conflicted []string // field names, for the audit log
+// showPlan puts what Dixa holds now into the form: the new base of every
+// field, the value of a field the person left alone, and both values of a
+// field in conflict.
+func showPlan(vals []fieldValue, plan customer.Plan) {
 	for i := range vals {
 		fv := &vals[i]
-		theirs := held(fv.spec, cur)
-		switch {
-		case !fv.changed:
-			if !same(theirs, fv.base) {
+		theirs := plan.Theirs[fv.spec.field]
+		switch plan.Verdict[fv.spec.field] {
+		case customer.Keep:
+			if !customer.Same(theirs, fv.base) {
 				// Someone else changed a field this person did not touch:
 				// show theirs, so a later save keeps it.
-				fv.raw, fv.yours = shown(fv.spec, theirs), theirs
+				fv.raw, fv.yours = shown(theirs), theirs
 			}
-		case same(theirs, fv.norm):
-			// Already so: the same change made elsewhere, or an earlier
-			// attempt that did go through.
-		case !same(theirs, fv.base):
-			fv.conflict, fv.theirs, fv.oldBase = true, theirs, fv.base
-			fv.choice = ""
-			conflicts++
-			conflicted = append(conflicted, fv.spec.name)
-		default:
-			setPatch(&patch, fv.spec.name, fv.norm)
-			pending = append(pending, fv.spec.label)
-			patched = append(patched, fv.spec.name)
+		case customer.Conflict:
+			fv.conflict, fv.theirs, fv.oldBase, fv.choice = true, theirs, fv.base, ""
 		}
 		fv.base = theirs
 	}
-	if conflicts > 0 {
-		if !recheck {
-			recordWrite(r, h.Audit, ActEndUserUpdated, id, store.OutcomeBlocked, map[string]string{
-				"fields": strings.Join(conflicted, ","), "reason": "conflict"})
+}
+
+// send writes the planned PATCH and answers with its outcome.
+func (h *Edit) send(s *editSave, plan customer.Plan) {
+	r := s.r
+	patched := fieldNames(plan.Sent)
+	after, err := h.API.PatchEndUser(r.Context(), s.id, plan.Patch)
+	if err == nil {
+		recordWrite(r, h.Audit, ActEndUserUpdated, s.id, store.OutcomeOK, map[string]string{"fields": patched})
+		for _, f := range customer.Unexpected(changes(s.vals), after) {
+			reqctx.Logger(r.Context()).Warn("dixa answered a patch with a different value", "field", string(f))
 		}
-		v.Conflict = true
-		render(http.StatusConflict)
+		s.end(tokenDone, "/endusers/"+s.id+"?saved=profile")
 		return
 	}
-	if recheck {
-		if len(pending) == 0 {
-			saved = true
-			respond.Redirect(w, r, "/endusers/"+id+"?saved=profile")
-			return
+	// The form comes back with the base set to what Dixa held just before
+	// this attempt, so a re-check or a second save compares against that.
+	recordWrite(r, h.Audit, ActEndUserUpdated, s.id, store.OutcomeFailed, map[string]string{
+		"fields": patched, "error": auditErrorClass(err)})
+	if errors.Is(err, apiclient.ErrBadRequest) {
+		if !dixaRefusal(err, s.vals) {
+			s.v.Errors = []views.FieldError{{Message: "Dixa did not accept these values. Check them and try again."}}
 		}
-		v.Status, v.StatusKind = "Dixa does not have your change to "+strings.Join(pending, ", ")+": it was not saved. Save again to send it.", "warn"
-		render(http.StatusOK)
+		s.v.Errors = append(fieldErrors(s.vals), s.v.Errors...)
+		reqctx.Logger(r.Context()).Info("dixa refused profile change", "err", err)
+		s.render(http.StatusUnprocessableEntity)
 		return
 	}
-	if patch.IsEmpty() {
-		saved = true
-		finish(tokenDone, "/endusers/"+id+"?saved=profile")
-		respond.Redirect(w, r, "/endusers/"+id+"?saved=profile")
-		return
+	if errors.Is(err, apiclient.ErrOutcomeUnknown) {
+		s.done = true // not fresh: a replay must not write again
+		s.finish(tokenUnknown, "")
+		s.v.Unknown = true
 	}
-	after, err := h.API.PatchEndUser(r.Context(), id, patch)
-	if err != nil {
-		// The form comes back with the base set to what Dixa held just
-		// before this attempt, so a re-check or a second save compares
-		// against that.
-		recordWrite(r, h.Audit, ActEndUserUpdated, id, store.OutcomeFailed, map[string]string{
-			"fields": strings.Join(patched, ","), "error": auditErrorClass(err)})
-		if errors.Is(err, apiclient.ErrBadRequest) {
-			if !dixaRefusal(err, vals) {
-				v.Errors = []views.FieldError{{Message: "Dixa did not accept these values. Check them and try again."}}
-			}
-			v.Errors = append(fieldErrors(vals), v.Errors...)
-			reqctx.Logger(r.Context()).Info("dixa refused profile change", "err", err)
-			render(http.StatusUnprocessableEntity)
-			return
-		}
-		if errors.Is(err, apiclient.ErrOutcomeUnknown) {
-			saved = true // not fresh: a replay must not write again
-			finish(tokenUnknown, "")
-			v.Unknown = true
-		}
-		h.failed(w, r, err, &v)
-		render(respond.Classify(err).Status)
-		return
-	}
-	recordWrite(r, h.Audit, ActEndUserUpdated, id, store.OutcomeOK, map[string]string{"fields": strings.Join(patched, ",")})
-	verifyWrite(r, vals, after)
-	saved = true
-	finish(tokenDone, "/endusers/"+id+"?saved=profile")
-	respond.Redirect(w, r, "/endusers/"+id+"?saved=profile")
+	h.failed(s.w, r, err, &s.v)
+	s.render(respond.Classify(err).Status)
 }
 
 // Audit actions of the agent workflows.
@@ -310,13 +321,33 @@ func recordWrite(r *http.Request, a AuditLogger, action, id, outcome string, det
 // changedFields names the fields the person changed, comma-separated, in
 // the form's order.
 func changedFields(vals []fieldValue) string {
-	var names []string
+	var names []customer.Field
 	for _, fv := range vals {
 		if fv.changed {
-			names = append(names, fv.spec.name)
+			names = append(names, fv.spec.field)
 		}
 	}
-	return strings.Join(names, ",")
+	return fieldNames(names)
+}
+
+// fieldNames joins field names with commas.
+func fieldNames(fs []customer.Field) string {
+	s := make([]string, len(fs))
+	for i, f := range fs {
+		s[i] = string(f)
+	}
+	return strings.Join(s, ",")
+}
+
+// labels are the form labels of fields.
+func labels(vals []fieldValue, fs []customer.Field) []string {
+	var out []string
+	for _, f := range fs {
+		if fv := fieldByName(vals, f); fv != nil {
+			out = append(out, fv.spec.label)
+		}
+	}
+	return out
 }
 
 // auditErrorClass names an upstream failure for the audit log: a fixed
@@ -356,61 +387,10 @@ func (h *Edit) failed(w http.ResponseWriter, r *http.Request, err error, v *view
 	v.Reference = reqctx.RequestID(r.Context())
 }
 
-// verifyWrite compares the written fields with Dixa's answer and logs a
-// surprise (security.md §6.4). Avatars are re-hosted by Dixa, so they are
-// not compared.
-func verifyWrite(r *http.Request, vals []fieldValue, after apiclient.EndUser) {
-	if after.ID == "" {
-		return
-	}
-	for _, fv := range vals {
-		if !fv.changed || fv.spec.kind == kindURL {
-			continue
-		}
-		if got := held(fv.spec, after); !same(got, fv.norm) {
-			reqctx.Logger(r.Context()).Warn("dixa answered a patch with a different value", "field", fv.spec.name)
-		}
-	}
-}
-
 // nameFrom names the customer from the form (its base display name).
 func nameFrom(vals []fieldValue) string {
-	if fv := fieldByName(vals, "displayName"); fv != nil && len(fv.base) > 0 && strings.TrimSpace(fv.base[0]) != "" {
+	if fv := fieldByName(vals, customer.DisplayName); fv != nil && len(fv.base) > 0 && strings.TrimSpace(fv.base[0]) != "" {
 		return strings.TrimSpace(fv.base[0])
 	}
 	return "customer"
-}
-
-// setPatch sets one field of a PATCH body.
-func setPatch(p *apiclient.PatchEndUserInput, name string, v []string) {
-	s := func() *string {
-		x := ""
-		if len(v) > 0 {
-			x = v[0]
-		}
-		return &x
-	}
-	l := func() *[]string { x := append([]string{}, v...); return &x }
-	switch name {
-	case "displayName":
-		p.DisplayName = s()
-	case "firstName":
-		p.FirstName = s()
-	case "lastName":
-		p.LastName = s()
-	case "middleNames":
-		p.MiddleNames = l()
-	case "email":
-		p.Email = s()
-	case "phoneNumber":
-		p.PhoneNumber = s()
-	case "additionalEmails":
-		p.AdditionalEmails = l()
-	case "additionalPhoneNumbers":
-		p.AdditionalPhoneNumbers = l()
-	case "avatarUrl":
-		p.AvatarURL = s()
-	case "externalId":
-		p.ExternalID = s()
-	}
 }

@@ -6,7 +6,6 @@ package handlers
 import (
 	"context"
 	"errors"
-	"github.com/example/dixa-console/web/role"
 	"net/http"
 	"strconv"
 	"strings"
@@ -15,7 +14,10 @@ import (
 
 	"github.com/example/dixa-console/apiclient"
 	"github.com/example/dixa-console/views"
+	"github.com/example/dixa-console/web/apperr"
+	"github.com/example/dixa-console/web/customer"
 	"github.com/example/dixa-console/web/respond"
+	"github.com/example/dixa-console/web/role"
 )
 
 // EndUserLister is what the customer list needs from Dixa.
@@ -61,18 +63,17 @@ func (h *EndUsers) List(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	s, err := ParseSearch(q, by, h.PhoneRegion)
+	s, err := customer.New(h.PhoneRegion).ParseSearch(q, by)
 	if err != nil {
-		var se *ErrSearch
-		if errors.As(err, &se) {
-			v := views.EndUserList{Query: q, By: by, Problem: se.Msg}
+		if ae, ok := apperr.As(err); ok {
+			v := views.EndUserList{Query: q, By: by, Problem: ae.Msg}
 			respond.Page(w, r, http.StatusUnprocessableEntity, "Customers", listContent(r, v), opts...)
 			return
 		}
 		respond.Error(w, r, err)
 		return
 	}
-	if s.Kind == ByID {
+	if s.Kind == customer.SearchID {
 		// A Dixa id opens the profile directly.
 		respond.Redirect(w, r, "/endusers/"+s.Value)
 		return
@@ -87,10 +88,10 @@ func (h *EndUsers) List(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	v := views.EndUserList{Query: q, By: by, Kind: s.Kind, Searched: s.Value, Rows: make([]views.EndUserRow, 0, len(page.Items))}
+	v := views.EndUserList{Query: q, By: by, Kind: string(s.Kind), KindLabel: s.Kind.Label(), Searched: s.Value, Rows: make([]views.EndUserRow, 0, len(page.Items))}
 	for _, u := range page.Items {
 		v.Rows = append(v.Rows, views.EndUserRow{
-			ID: u.ID, Name: DisplayName(u), Email: u.Email, Phone: u.PhoneNumber,
+			ID: u.ID, Name: customer.Name(u), Email: u.Email, Phone: u.PhoneNumber,
 			ExternalID: u.ExternalID, Created: u.CreatedAt.Time,
 		})
 	}
@@ -110,8 +111,8 @@ func (h *EndUsers) List(w http.ResponseWriter, r *http.Request) {
 	if pageKey != "" {
 		v.FirstURL = keep("")
 	}
-	if s.Kind != "" && len(v.Rows) == 0 && pageKey == "" {
-		v.CreateURL = views.WithQuery("/endusers/new", createField(s.Kind), s.Value)
+	if s.Kind != customer.SearchNone && len(v.Rows) == 0 && pageKey == "" {
+		v.CreateURL = views.WithQuery("/endusers/new", string(s.CreateField()), s.Value)
 	}
 	respond.Page(w, r, http.StatusOK, "Customers", listContent(r, v), opts...)
 }
@@ -125,18 +126,6 @@ func listContent(r *http.Request, v views.EndUserList) templ.Component {
 	return views.EndUserListPage(v)
 }
 
-// createField maps a search kind to the create form field to prefill.
-func createField(kind string) string {
-	switch kind {
-	case ByEmail:
-		return "email"
-	case ByPhone:
-		return "phoneNumber"
-	default:
-		return "externalId"
-	}
-}
-
 // validPageKey accepts what an opaque base64 cursor can hold, bounded.
 func validPageKey(k string) bool {
 	if len(k) > 2048 {
@@ -148,19 +137,4 @@ func validPageKey(k string) bool {
 		}
 	}
 	return true
-}
-
-// DisplayName is how a customer is named in the console: the display name,
-// else first and last name, else the email, else a placeholder.
-func DisplayName(u apiclient.EndUser) string {
-	if n := strings.TrimSpace(u.DisplayName); n != "" {
-		return n
-	}
-	if n := strings.TrimSpace(u.FirstName + " " + u.LastName); n != "" {
-		return n
-	}
-	if u.Email != "" {
-		return u.Email
-	}
-	return "(no name)"
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/example/dixa-console/apiclient"
 	"github.com/example/dixa-console/views"
+	"github.com/example/dixa-console/web/customer"
 	"github.com/example/dixa-console/web/importjob"
 	"github.com/example/dixa-console/web/reqctx"
 	"github.com/example/dixa-console/web/respond"
@@ -60,13 +61,9 @@ func (h *Export) CSV(w http.ResponseWriter, r *http.Request) {
 	}
 	qv := r.URL.Query()
 	q, by := qv.Get("q"), qv.Get("by")
-	s, err := ParseSearch(q, by, h.PhoneRegion)
+	s, err := customer.New(h.PhoneRegion).ParseSearch(q, by)
 	if err != nil {
-		var se *ErrSearch
-		if errors.As(err, &se) {
-			err = respond.Unprocessable(se.Msg)
-		}
-		respond.Error(w, r, err)
+		respond.Error(w, r, err) // an *apperr.Error: 422 with its message
 		return
 	}
 	attrs := qv.Get("attrs") == "1"
@@ -97,7 +94,7 @@ func (h *Export) CSV(w http.ResponseWriter, r *http.Request) {
 	// failure there is a proper error page.
 	lo := s.ListOptions(exportPageSize, "")
 	var page apiclient.Page[apiclient.EndUser]
-	if s.Kind == ByID {
+	if s.Kind == customer.SearchID {
 		u, err := h.retryUser(ctx, s.Value)
 		if err != nil && !errors.Is(err, apiclient.ErrNotFound) {
 			respond.Error(w, r, err)
@@ -111,7 +108,7 @@ func (h *Export) CSV(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	kind := s.Kind
+	kind := string(s.Kind)
 	if kind == "" {
 		kind = "all"
 	}
@@ -138,7 +135,7 @@ func (h *Export) CSV(w http.ResponseWriter, r *http.Request) {
 	}
 	for {
 		for _, u := range page.Items {
-			if attrs && s.Kind != ByID {
+			if attrs && s.Kind != customer.SearchID {
 				full, err := h.retryUser(ctx, u.ID)
 				requests++
 				switch {
@@ -158,7 +155,7 @@ func (h *Export) CSV(w http.ResponseWriter, r *http.Request) {
 			fail(err)
 		}
 		rc.Flush()
-		if page.NextKey == "" || len(page.Items) == 0 || s.Kind == ByID {
+		if page.NextKey == "" || len(page.Items) == 0 || s.Kind == customer.SearchID {
 			break
 		}
 		lo.PageKey = page.NextKey
@@ -201,7 +198,7 @@ func exportRow(u apiclient.EndUser, defs []apiclient.CustomAttributeDefinition) 
 }
 
 // confirm shows what an export with custom attributes costs.
-func (h *Export) confirm(w http.ResponseWriter, r *http.Request, q, by string, s Search) {
+func (h *Export) confirm(w http.ResponseWriter, r *http.Request, q, by string, s customer.Search) {
 	rate := h.RPS
 	if rate <= 0 {
 		rate = 10
@@ -215,24 +212,10 @@ func (h *Export) confirm(w http.ResponseWriter, r *http.Request, q, by string, s
 		v.Cost = fmt.Sprintf("Custom attributes are not part of Dixa's customer list, so the console reads each customer separately: one request per customer on top of one per %d customers. The company's Dixa budget is %g requests a second, shared with every agent (who go first), so 1,000 customers take at least %s and 10,000 at least %s. The file is written as it goes; keep this tab open until it is complete.",
 			exportPageSize, rate, duration(1010/rate), duration(10100/rate))
 	} else {
-		v.What = "the customers with " + kindLabel(s.Kind) + " " + s.Value
+		v.What = "the customers with " + s.Kind.Label() + " " + s.Value
 		v.Cost = "Custom attributes are not part of Dixa's customer list, so the console reads each matching customer separately: one extra request per customer (usually one or two for a search)."
 	}
 	respond.Page(w, r, http.StatusOK, "Export", views.ExportConfirmPage(v), respond.Section("endusers"))
-}
-
-func kindLabel(k string) string {
-	switch k {
-	case ByEmail:
-		return "email"
-	case ByPhone:
-		return "phone number"
-	case ByExternalID:
-		return "external ID"
-	case ByID:
-		return "Dixa ID"
-	}
-	return k
 }
 
 // retry calls fn again while Dixa (or the shared budget) refuses for the

@@ -16,6 +16,7 @@ import (
 
 	"github.com/example/dixa-console/apiclient"
 	"github.com/example/dixa-console/views"
+	"github.com/example/dixa-console/web/customer"
 	"github.com/example/dixa-console/web/importjob"
 	"github.com/example/dixa-console/web/reqctx"
 	"github.com/example/dixa-console/web/respond"
@@ -31,7 +32,7 @@ type Imports struct {
 	Store importjob.Store
 	// Defs reads attr.<identifier> columns (definitions.go's interface):
 	// one request per upload that has such columns.
-	Defs   DefinitionLister
+	Defs   customer.DefinitionLister
 	Runner Waker
 	Audit  AuditLogger
 	// PhoneRegion reads phone numbers typed without a country code.
@@ -168,7 +169,7 @@ func (h *Imports) wake() {
 // touching the store.
 func (h *Imports) job(r *http.Request) (importjob.Job, error) {
 	jid := r.PathValue("jid")
-	if !isUUID(jid) {
+	if !customer.ValidID(jid) {
 		return importjob.Job{}, respond.NotFound("There is no import with that ID.")
 	}
 	j, err := h.Store.Job(r.Context(), strings.ToLower(jid))

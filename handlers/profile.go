@@ -3,19 +3,19 @@ package handlers
 import (
 	"context"
 	"errors"
-	"github.com/example/dixa-console/web/role"
 	"net/http"
 	"strconv"
 	"strings"
 	"unicode"
 
-	"github.com/google/uuid"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/example/dixa-console/apiclient"
 	"github.com/example/dixa-console/views"
+	"github.com/example/dixa-console/web/customer"
 	"github.com/example/dixa-console/web/reqctx"
 	"github.com/example/dixa-console/web/respond"
+	"github.com/example/dixa-console/web/role"
 )
 
 // ProfileAPI is what the profile pages need from Dixa.
@@ -29,7 +29,7 @@ type ProfileAPI interface {
 // custom attributes.
 type Profile struct {
 	API   ProfileAPI
-	Defs  *Definitions
+	Defs  *customer.Definitions
 	Guard *WriteGuard
 	// Audit receives a customattributes.updated entry per attribute save
 	// that writes, is blocked by a conflict or fails upstream; nil: no log.
@@ -43,10 +43,7 @@ const ConvPageLimit = 10
 // path id that is not a UUID is a 404 without calling Dixa.
 func pathID(r *http.Request) (string, bool) {
 	id := r.PathValue("id")
-	if len(id) != 36 {
-		return "", false
-	}
-	if _, err := uuid.Parse(id); err != nil {
+	if !customer.ValidID(id) {
 		return "", false
 	}
 	return strings.ToLower(id), true
@@ -149,7 +146,7 @@ func (h *Profile) Conversations(w http.ResponseWriter, r *http.Request) {
 		respond.Error(w, r, pageKeyError(key, err))
 		return
 	}
-	name := DisplayName(u)
+	name := customer.Name(u)
 	respond.Page(w, r, http.StatusOK, "Conversations of "+name, views.ConversationsPage(name, convSection(r, id, key, page, nil)), respond.Section("endusers"))
 }
 
@@ -187,7 +184,7 @@ func profileView(u apiclient.EndUser) views.Profile {
 	if !u.CreatedAt.IsZero() {
 		created = u.CreatedAt.UTC().Format("2006-01-02 15:04 UTC")
 	}
-	name := DisplayName(u)
+	name := customer.Name(u)
 	return views.Profile{
 		ID:        u.ID,
 		Name:      name,

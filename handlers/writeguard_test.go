@@ -6,8 +6,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/example/dixa-console/apiclient"
 )
 
 func TestKeyedMutexSerialisesPerKey(t *testing.T) {
@@ -103,51 +101,5 @@ func TestOnceTokens(t *testing.T) {
 	now = now.Add(2 * time.Minute)
 	if o, _ := tok.Claim(t.Context(), c); o != claimNone {
 		t.Errorf("expired token: %d", o)
-	}
-}
-
-type slowDefs struct {
-	calls atomic.Int32
-	err   error
-}
-
-func (s *slowDefs) ListCustomAttributeDefinitions(ctx context.Context) ([]apiclient.CustomAttributeDefinition, error) {
-	s.calls.Add(1)
-	time.Sleep(20 * time.Millisecond)
-	if s.err != nil {
-		return nil, s.err
-	}
-	return []apiclient.CustomAttributeDefinition{{ID: "d1", EntityType: apiclient.EntityContact}}, nil
-}
-
-func TestDefinitionsCacheSharesOneFetch(t *testing.T) {
-	api := &slowDefs{}
-	now := time.Unix(1000, 0)
-	var mu sync.Mutex
-	d := NewDefinitions(api, time.Minute)
-	d.now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	var wg sync.WaitGroup
-	for range 10 {
-		wg.Go(func() {
-			if defs, err := d.Get(t.Context()); err != nil || len(defs) != 1 {
-				t.Errorf("Get: %v %v", defs, err)
-			}
-		})
-	}
-	wg.Wait()
-	if n := api.calls.Load(); n != 1 {
-		t.Errorf("%d fetches for 10 concurrent views, want 1", n)
-	}
-	d.Get(t.Context())
-	if n := api.calls.Load(); n != 1 {
-		t.Errorf("cached view fetched again")
-	}
-	// After the TTL it refreshes; a failing refresh serves the old ones.
-	mu.Lock()
-	now = now.Add(2 * time.Minute)
-	mu.Unlock()
-	api.err = context.DeadlineExceeded
-	if defs, err := d.Get(t.Context()); err != nil || len(defs) != 1 || api.calls.Load() != 2 {
-		t.Errorf("stale fallback: %v %v, %d calls", defs, err, api.calls.Load())
 	}
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/example/dixa-console/apiclient"
 	"github.com/example/dixa-console/apiclient/dixasim"
+	"github.com/example/dixa-console/web/customer"
 	"github.com/example/dixa-console/web/webtest"
 )
 
@@ -555,9 +556,9 @@ func TestEndUserEditValidation(t *testing.T) {
 		{"avatarUrl", "ftp://files.example/a.png"},
 		{"additionalEmails", "a@b.example\nA@b.example"},
 		{"additionalPhoneNumbers", "+45 20 12 34 56\n004520123456"},
-		{"displayName", strings.Repeat("x", 201)},
+		{"displayName", strings.Repeat("x", customer.MaxNameLen+1)},
 		{"displayName", "line\x07bell"},
-		{"middleNames", strings.Repeat("m\n", 11)},
+		{"middleNames", strings.Repeat("m\n", customer.MaxListItems+1)},
 	} {
 		t.Run(tc.field, func(t *testing.T) {
 			form := url.Values{}

@@ -7,6 +7,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/example/dixa-console/handlers"
+	"github.com/example/dixa-console/web/customer"
 	"github.com/example/dixa-console/web/respond"
 )
 
@@ -21,7 +22,7 @@ func (s *Server) routes() (http.Handler, error) {
 	if s.store != nil {
 		auditLog = s.store
 	}
-	profile := &handlers.Profile{API: s.api, Defs: handlers.NewDefinitions(s.api, handlers.DefinitionTTL), Guard: writes, Audit: auditLog}
+	profile := &handlers.Profile{API: s.api, Defs: customer.NewDefinitions(s.api, customer.DefinitionTTL), Guard: writes, Audit: auditLog}
 	edit := &handlers.Edit{API: s.api, Guard: writes, PhoneRegion: s.cfg.PhoneDefaultRegion, Audit: auditLog}
 	create := &handlers.Create{API: s.api, Guard: writes, PhoneRegion: s.cfg.PhoneDefaultRegion, Audit: auditLog}
 

@@ -1,17 +1,14 @@
 package importjob
 
 import (
+	"errors"
 	"fmt"
-	"net/url"
-	"strconv"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
-	"github.com/google/uuid"
-	"github.com/nyaruka/phonenumbers"
-
 	"github.com/example/dixa-console/apiclient"
+	"github.com/example/dixa-console/web/apperr"
+	"github.com/example/dixa-console/web/customer"
 )
 
 // Problem kinds, for the counts on the dry-run page and problems.csv.
@@ -46,23 +43,15 @@ var KindLabels = map[string]string{
 	KindAmbiguous: "Several customers match",
 }
 
-// Limits on cell values. Dixa documents none (NOTES §11); these keep
-// obviously broken data out and requests small.
-const (
-	MaxNameLen  = 255
-	MaxEmailLen = 254
-	MaxURLLen   = 2048
-	MaxCellLen  = 4000
-	MaxListLen  = 20 // additional emails/phones, middle names
-)
-
-// Validator checks rows one by one, remembering the identifiers seen so
-// far to find duplicates inside the file. Its memory is a few map entries
-// per row; the rows themselves are not kept.
+// Validator checks rows one by one with the customer field rules,
+// remembering the identifiers seen so far to find duplicates inside the
+// file. Its memory is a few map entries per row; the rows themselves are
+// not kept.
 type Validator struct {
 	Mode    string
 	MatchBy string
 	Region  string // PHONE_DEFAULT_REGION
+	rules   customer.Rules
 	m       *Mapping
 	emails  map[string]int32
 	phones  map[string]int32
@@ -74,7 +63,7 @@ type Validator struct {
 // an update, the match key is the id column when there is one, else
 // email, else externalId; a file with none of them is a *FileError.
 func NewValidator(mode, region string, m *Mapping) (*Validator, error) {
-	v := &Validator{Mode: mode, Region: region, m: m,
+	v := &Validator{Mode: mode, Region: region, rules: customer.New(region), m: m,
 		emails: map[string]int32{}, phones: map[string]int32{}, extIDs: map[string]int32{}, ids: map[string]int32{}}
 	switch mode {
 	case ModeCreate:
@@ -110,166 +99,169 @@ func (p *problems) add(kind, format string, args ...any) {
 	p.msgs = append(p.msgs, fmt.Sprintf(format, args...))
 }
 
+// refused adds a refusal by the customer rules, with its kind.
+func (p *problems) refused(err error, format string, args ...any) {
+	p.add(kindOf(err), format+"%s", append(args, apperr.Message(err, "This value cannot be saved."))...)
+}
+
+// kindOf is the problem kind of a refusal by the customer rules.
+func kindOf(err error) string {
+	switch {
+	case errors.Is(err, customer.ErrEmail):
+		return KindEmail
+	case errors.Is(err, customer.ErrPhone):
+		return KindPhone
+	case errors.Is(err, customer.ErrURL):
+		return KindURL
+	case errors.Is(err, customer.ErrID):
+		return KindID
+	case errors.Is(err, customer.ErrOption):
+		return KindAttribute
+	case errors.Is(err, customer.ErrDuplicate):
+		return KindDuplicate
+	}
+	return KindLength // too long, too many, control characters
+}
+
+// rowState is one row on its way through Row.
+type rowState struct {
+	num     int
+	it      *Item
+	p       problems
+	changes []customer.Change // the fields given, for the rules between fields
+}
+
 // Row validates one record (row number num) and returns the row to store:
-// the item to send, or the problem why it is skipped.
+// the item to send, or the problem why it is skipped. An empty cell leaves
+// its field as it is (PATCH semantics).
 func (v *Validator) Row(num int, rec []string) Row {
 	row := Row{Num: num}
-	var p problems
 	if len(rec) != v.m.Width {
-		p.add(KindShape, "This row has %d cells but the header has %d; a cell is missing or a separator is not quoted.", len(rec), v.m.Width)
-		row.Problem, row.Kind = strings.Join(p.msgs, " "), p.kind
+		row.Kind = KindShape
+		row.Problem = fmt.Sprintf("This row has %d cells but the header has %d; a cell is missing or a separator is not quoted.", len(rec), v.m.Width)
 		return row
 	}
-	it := &row.Item
-	set := 0
+	st := &rowState{num: num, it: &row.Item}
 	for _, c := range v.m.Columns {
-		cell := strings.TrimSpace(rec[c.Index])
-		if cell == "" {
-			continue // PATCH semantics: an empty cell leaves the field as it is
+		if cell := strings.TrimSpace(rec[c.Index]); cell != "" {
+			v.cell(st, c, cell)
 		}
-		if utf8.RuneCountInString(cell) > MaxCellLen {
-			p.add(KindLength, "%s is longer than %d characters.", c.Name(), MaxCellLen)
-			continue
-		}
-		if strings.IndexFunc(cell, isBadControl) >= 0 {
-			p.add(KindLength, "%s contains control characters.", c.Name())
-			continue
-		}
-		switch c.Field {
-		case FieldID:
-			if v.Mode != ModeUpdate {
-				continue
-			}
-			if !isUUID(cell) {
-				p.add(KindID, "id %q is not a Dixa id (it looks like 3f1c9a7e-0b7d-4c55-9a39-2f1e8f6b1d2a).", clip(cell))
-				continue
-			}
-			it.ID = strings.ToLower(cell)
-			if prev, dup := v.ids[it.ID]; dup {
-				p.add(KindDuplicate, "The same id is on row %d.", prev)
-			} else {
-				v.ids[it.ID] = int32(num)
-			}
-			continue
-		case FieldDisplayName, FieldFirstName, FieldLastName:
-			if utf8.RuneCountInString(cell) > MaxNameLen {
-				p.add(KindLength, "%s is longer than %d characters.", c.Name(), MaxNameLen)
-				continue
-			}
-			s := cell
-			switch c.Field {
-			case FieldDisplayName:
-				it.Patch.DisplayName = &s
-			case FieldFirstName:
-				it.Patch.FirstName = &s
-			default:
-				it.Patch.LastName = &s
-			}
-		case FieldMiddleNames:
-			names := splitList(cell)
-			if len(names) > MaxListLen {
-				p.add(KindLength, "middleNames has more than %d names.", MaxListLen)
-				continue
-			}
-			it.Patch.MiddleNames = &names
-		case FieldEmail:
-			e, ok := v.email(cell, &p, "email")
-			if !ok {
-				continue
-			}
-			k := strings.ToLower(e)
-			if prev, dup := v.emails[k]; dup {
-				p.add(KindDuplicate, "The email %s is also on row %d.", e, prev)
-			} else {
-				v.emails[k] = int32(num)
-			}
-			if v.Mode == ModeUpdate && v.MatchBy == MatchEmail {
-				it.Key = e // the key, not a change
-				continue
-			}
-			it.Patch.Email = &e
-		case FieldPhoneNumber:
-			ph, ok := v.phone(cell, &p, "phoneNumber")
-			if !ok {
-				continue
-			}
-			if prev, dup := v.phones[ph]; dup {
-				p.add(KindDuplicate, "The phone number %s is also on row %d.", ph, prev)
-			} else {
-				v.phones[ph] = int32(num)
-			}
-			it.Patch.PhoneNumber = &ph
-		case FieldAdditionalEmails:
-			var list []string
-			for _, e := range splitList(cell) {
-				if e, ok := v.email(e, &p, "additionalEmails"); ok {
-					list = append(list, e)
-				}
-			}
-			if len(list) > MaxListLen {
-				p.add(KindLength, "additionalEmails has more than %d addresses.", MaxListLen)
-				continue
-			}
-			it.Patch.AdditionalEmails = &list
-		case FieldAdditionalPhoneNumbers:
-			var list []string
-			seen := map[string]bool{}
-			for _, s := range splitList(cell) {
-				ph, ok := v.phone(s, &p, "additionalPhoneNumbers")
-				if !ok || seen[ph] {
-					continue
-				}
-				seen[ph] = true
-				list = append(list, ph)
-			}
-			if len(list) > MaxListLen {
-				p.add(KindLength, "additionalPhoneNumbers has more than %d numbers.", MaxListLen)
-				continue
-			}
-			it.Patch.AdditionalPhoneNumbers = &list
-		case FieldAvatarURL:
-			u, err := url.Parse(cell)
-			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || len(cell) > MaxURLLen {
-				p.add(KindURL, "avatarUrl must be an http or https address of at most %d characters.", MaxURLLen)
-				continue
-			}
-			it.Patch.AvatarURL = &cell
-		case FieldExternalID:
-			if utf8.RuneCountInString(cell) > MaxNameLen {
-				p.add(KindLength, "externalId is longer than %d characters.", MaxNameLen)
-				continue
-			}
-			if prev, dup := v.extIDs[cell]; dup {
-				p.add(KindDuplicate, "The externalId %s is also on row %d.", clip(cell), prev)
-			} else {
-				v.extIDs[cell] = int32(num)
-			}
-			if v.Mode == ModeUpdate && v.MatchBy == MatchExternalID {
-				it.Key = cell
-				continue
-			}
-			s := cell
-			it.Patch.ExternalID = &s
-		case FieldAttribute:
-			val, msg := attributeValue(c.Attr, cell)
-			if msg != "" {
-				p.add(KindAttribute, "%s: %s", c.Name(), msg)
-				continue
-			}
-			if it.Attrs == nil {
-				it.Attrs = map[string]apiclient.AttributeValue{}
-			}
-			it.Attrs[c.Attr.ID] = val
-		}
-		set++
 	}
-	if v.Mode == ModeUpdate {
+	if st.p.kind == "" {
+		for _, e := range customer.CrossCheck(st.changes) {
+			st.p.refused(e, "%s: ", e.Field)
+		}
+	}
+	v.whole(st)
+	if st.p.kind != "" {
+		row.Problem, row.Kind = strings.Join(st.p.msgs, " "), st.p.kind
+		row.Item = Item{ID: st.it.ID, Key: st.it.Key} // keep what identifies the row, drop the rest
+	}
+	return row
+}
+
+// cell validates one non-empty cell into the row's item.
+func (v *Validator) cell(st *rowState, c Column, cell string) {
+	switch c.Field {
+	case FieldID:
+		if v.Mode == ModeUpdate {
+			v.id(st, cell)
+		}
+	case FieldAttribute:
+		val, err := customer.ParseAttr(*c.Attr, cell)
+		if err != nil { // every refusal of an attribute value is of that kind
+			st.p.add(KindAttribute, "%s: %s", c.Name(), apperr.Message(err, "This value cannot be saved."))
+			return
+		}
+		if st.it.Attrs == nil {
+			st.it.Attrs = map[string]apiclient.AttributeValue{}
+		}
+		st.it.Attrs[c.Attr.ID] = val
+	default:
+		v.field(st, customer.Field(c.Field.String()), cell)
+	}
+}
+
+// id reads the Dixa id of the customer to update.
+func (v *Validator) id(st *rowState, cell string) {
+	id, err := customer.ID(customer.Field(FieldID.String()), cell)
+	if err != nil {
+		st.p.refused(err, "id: ")
+		return
+	}
+	st.it.ID = id
+	if prev, dup := v.ids[id]; dup {
+		st.p.add(KindDuplicate, "The same id is on row %d.", prev)
+	} else {
+		v.ids[id] = int32(st.num)
+	}
+}
+
+// field validates a cell of an end-user field: one value, or a list split
+// on "|" or line breaks.
+func (v *Validator) field(st *rowState, f customer.Field, cell string) {
+	var vals []string
+	var err error
+	if f.List() {
+		vals, err = v.rules.List(f, splitList(cell))
+	} else {
+		vals, err = v.rules.Values(f, []string{cell})
+	}
+	if err != nil {
+		if f.List() {
+			st.p.refused(err, "%s: ", f)
+		} else {
+			st.p.refused(err, "%s %s: ", f, customer.Quote(cell))
+		}
+		return
+	}
+	dup := v.duplicate(st, f, vals)
+	if v.Mode == ModeUpdate && ((f == customer.Email && v.MatchBy == MatchEmail) || (f == customer.ExternalID && v.MatchBy == MatchExternalID)) {
+		st.it.Key = vals[0] // the key, not a change
+		st.changes = append(st.changes, customer.Change{Field: f, Base: vals})
+		return
+	}
+	if dup {
+		return
+	}
+	customer.SetPatch(&st.it.Patch, f, vals)
+	st.changes = append(st.changes, customer.Change{Field: f, Yours: vals, Changed: true})
+}
+
+// duplicate finds an email, phone number or external ID given on an
+// earlier row; it reports whether the row is refused for it.
+func (v *Validator) duplicate(st *rowState, f customer.Field, vals []string) bool {
+	var seen map[string]int32
+	key, what := vals[0], string(f)
+	switch f {
+	case customer.Email:
+		seen, key, what = v.emails, strings.ToLower(key), "email"
+	case customer.PhoneNumber:
+		seen, what = v.phones, "phone number"
+	case customer.ExternalID:
+		seen = v.extIDs
+	default:
+		return false
+	}
+	if prev, dup := seen[key]; dup {
+		st.p.add(KindDuplicate, "The %s %s is also on row %d.", what, clip(vals[0]), prev)
+		return true
+	}
+	seen[key] = int32(st.num)
+	return false
+}
+
+// whole checks the row as a whole: an update must say which customer it
+// is, and a row must change something.
+func (v *Validator) whole(st *rowState) {
+	it, p := st.it, &st.p
+	if v.Mode == ModeUpdate && p.kind == "" {
 		switch {
-		case v.MatchBy == MatchID && it.ID == "" && p.kind == "":
+		case v.MatchBy == MatchID && it.ID == "":
 			p.add(KindID, "The id cell is empty: the console cannot tell which customer to update.")
-		case v.MatchBy == MatchEmail && it.Key == "" && p.kind == "":
+		case v.MatchBy == MatchEmail && it.Key == "":
 			p.add(KindID, "The email cell is empty: the console cannot tell which customer to update.")
-		case v.MatchBy == MatchExternalID && it.Key == "" && p.kind == "":
+		case v.MatchBy == MatchExternalID && it.Key == "":
 			p.add(KindID, "The externalId cell is empty: the console cannot tell which customer to update.")
 		}
 	}
@@ -280,59 +272,6 @@ func (v *Validator) Row(num int, rec []string) Row {
 			p.add(KindEmpty, "Every cell is empty: nothing to create.")
 		}
 	}
-	if p.kind != "" {
-		row.Problem, row.Kind = strings.Join(p.msgs, " "), p.kind
-		row.Item = Item{ID: it.ID, Key: it.Key} // keep what identifies the row, drop the rest
-	}
-	return row
-}
-
-func (v *Validator) email(s string, p *problems, field string) (string, bool) {
-	s = strings.TrimSpace(s)
-	if !ValidEmail(s) {
-		p.add(KindEmail, "%s %q is not an email address.", field, clip(s))
-		return "", false
-	}
-	return s, true
-}
-
-func (v *Validator) phone(s string, p *problems, field string) (string, bool) {
-	e164, err := NormalizePhone(s, v.Region)
-	if err != nil {
-		p.add(KindPhone, "%s %q: %s", field, clip(s), err.Error())
-		return "", false
-	}
-	return e164, true
-}
-
-// ValidEmail is a deliberately plain check: one "@", something before it,
-// a dotted domain, no spaces or separators, at most 254 characters.
-func ValidEmail(e string) bool {
-	local, domain, ok := strings.Cut(e, "@")
-	return ok && local != "" && len(e) <= MaxEmailLen &&
-		strings.Contains(domain, ".") && !strings.HasPrefix(domain, ".") && !strings.HasSuffix(domain, ".") &&
-		!strings.ContainsAny(e, " \t\r\n<>,;\"()[]\\") && !strings.Contains(domain, "@") && !strings.Contains(domain, "..")
-}
-
-type phoneError string
-
-func (e phoneError) Error() string { return string(e) }
-
-// NormalizePhone returns s in E.164, reading numbers without a country code
-// as numbers of region.
-func NormalizePhone(s, region string) (string, error) {
-	s = strings.TrimSpace(s)
-	if len(s) > 40 {
-		return "", phoneError("too long for a phone number.")
-	}
-	n, err := phonenumbers.Parse(s, region)
-	if err != nil {
-		return "", phoneError("not a phone number the console can read; use the international form, such as +45 20 12 34 56.")
-	}
-	if !phonenumbers.IsPossibleNumber(n) {
-		return "", phoneError("the wrong number of digits for its country.")
-	}
-	return phonenumbers.Format(n, phonenumbers.E164), nil
 }
 
 // splitList splits a multi-value cell on "|" or line breaks.
@@ -345,67 +284,6 @@ func splitList(s string) []string {
 		}
 	}
 	return out
-}
-
-// attributeValue reads a cell for a custom attribute: any text for a Text
-// attribute; for a Select, the option's value or label, nested options as
-// a path joined by "/", ">" or "›".
-func attributeValue(d *apiclient.CustomAttributeDefinition, cell string) (apiclient.AttributeValue, string) {
-	switch d.InputDefinition.Type {
-	case apiclient.InputText:
-		return apiclient.TextValue(cell), ""
-	case apiclient.InputSelect:
-		parts := strings.FieldsFunc(cell, func(r rune) bool { return r == '/' || r == '>' || r == '›' })
-		opts := d.InputDefinition.Options
-		var path []string
-		for i, part := range parts {
-			part = strings.TrimSpace(part)
-			var found *apiclient.SelectOption
-			for j := range opts {
-				if strings.EqualFold(opts[j].Value, part) || strings.EqualFold(opts[j].Label, part) {
-					found = &opts[j]
-					break
-				}
-			}
-			if found == nil || found.IsDeactivated {
-				var names []string
-				for _, o := range opts {
-					if !o.IsDeactivated {
-						names = append(names, o.Value)
-					}
-				}
-				if len(names) > 8 {
-					names = append(names[:8], "…")
-				}
-				what := "option"
-				if i > 0 {
-					what = "option under " + strings.Join(path, "/")
-				}
-				return apiclient.AttributeValue{}, fmt.Sprintf("%q is not an active %s (choose from %s).", clip(part), what, strings.Join(names, ", "))
-			}
-			path = append(path, found.Value)
-			opts = found.NestedOptions
-		}
-		if len(path) == 0 {
-			return apiclient.AttributeValue{}, "no option given."
-		}
-		return apiclient.SelectValue(path...), ""
-	}
-	return apiclient.AttributeValue{}, "the console cannot set attributes of kind " + strconv.Quote(d.InputDefinition.Type) + "."
-}
-
-func isUUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	_, err := uuid.Parse(s)
-	return err == nil
-}
-
-// isBadControl: control characters other than tab and line breaks (which
-// quoted cells may hold).
-func isBadControl(r rune) bool {
-	return unicode.IsControl(r) && r != '\t' && r != '\n' && r != '\r'
 }
 
 // clip shortens a value quoted in a message.

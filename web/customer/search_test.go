@@ -1,0 +1,77 @@
+package customer
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/example/dixa-console/web/apperr"
+)
+
+func TestParseSearch(t *testing.T) {
+	for _, tc := range []struct {
+		q, by string
+		kind  SearchKind
+		want  string
+		field string // the refused input, "" when accepted
+	}{
+		{q: "", kind: SearchNone},
+		{q: "  a@b.example ", kind: SearchEmail, want: "a@b.example"},
+		{q: "+45 20 12 34 56", kind: SearchPhone, want: "+4520123456"},
+		{q: "0045 20123456", kind: SearchPhone, want: "+4520123456"},
+		{q: "20 12 34 56", kind: SearchPhone, want: "+4520123456"},
+		{q: "(+45) 20-12-34.56", kind: SearchPhone, want: "+4520123456"},
+		{q: "+44 7700 900123", kind: SearchPhone, want: "+447700900123"},
+		{q: "3F1C9A7E-0B7D-4C55-9A39-2F1E8F6B1D2A", kind: SearchID, want: "3f1c9a7e-0b7d-4c55-9a39-2f1e8f6b1d2a"},
+		{q: "#12345678", kind: SearchExternalID, want: "#12345678"},
+		{q: "12345", kind: SearchExternalID, want: "12345"}, // too few digits for a phone
+		{q: "ext-42", kind: SearchExternalID, want: "ext-42"},
+		{q: "20123456", by: "externalId", kind: SearchExternalID, want: "20123456"},
+		{q: "a@b.example", by: "auto", kind: SearchEmail, want: "a@b.example"},
+		{q: "x", by: "phone", field: "q"},
+		{q: "not-a-uuid", by: "id", field: "q"},
+		{q: "x", by: "name", field: "by"},
+		{q: strings.Repeat("a", MaxQueryLen+1), field: "q"},
+		{q: "a\x00b", field: "q"},
+	} {
+		s, err := New("DK").ParseSearch(tc.q, tc.by)
+		if tc.field != "" {
+			e, ok := apperr.As(err)
+			if !ok || e.Field != tc.field || e.Code != apperr.Invalid || e.Msg == "" {
+				t.Errorf("ParseSearch(%q, %q): got %v, want a refusal of %s", tc.q, tc.by, err, tc.field)
+			}
+			continue
+		}
+		if err != nil || s.Kind != tc.kind || s.Value != tc.want {
+			t.Errorf("ParseSearch(%q, %q) = %+v, %v; want %s %q", tc.q, tc.by, s, err, tc.kind, tc.want)
+		}
+	}
+}
+
+func TestSearchListOptionsAndCreateField(t *testing.T) {
+	for _, tc := range []struct {
+		s      Search
+		filter string
+		create Field
+	}{
+		{Search{SearchEmail, "a@b.example"}, "email", Email},
+		{Search{SearchPhone, "+4520123456"}, "phone", PhoneNumber},
+		{Search{SearchExternalID, "x"}, "externalId", ExternalID},
+	} {
+		lo := tc.s.ListOptions(25, "")
+		got := map[string]string{"email": lo.Email, "phone": lo.Phone, "externalId": lo.ExternalID}
+		for k, v := range got {
+			if (k == tc.filter) != (v != "") {
+				t.Errorf("%v: list options %+v, want only %s", tc.s, lo, tc.filter)
+			}
+		}
+		if tc.s.CreateField() != tc.create {
+			t.Errorf("%v: create field %s, want %s", tc.s, tc.s.CreateField(), tc.create)
+		}
+	}
+	if lo := (Search{}).ListOptions(10, "k"); lo.Email+lo.Phone+lo.ExternalID != "" || lo.PageLimit != 10 || lo.PageKey != "k" {
+		t.Errorf("no search: %+v", lo)
+	}
+	if SearchPhone.Label() != "phone number" || SearchID.Label() != "Dixa ID" {
+		t.Error("labels")
+	}
+}
