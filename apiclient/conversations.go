@@ -5,6 +5,7 @@ import (
 	"iter"
 	"net/http"
 	"net/url"
+	"strconv"
 )
 
 // Routes of the conversation and agent calls, as reported to the observer
@@ -24,7 +25,7 @@ func (c *Client) convCall(route string, id int64, suffix string) (call, *Error) 
 	if id <= 0 {
 		return call{}, badRequest(http.MethodGet, "/"+c.version+route, "conversation id must be positive")
 	}
-	return call{method: http.MethodGet, route: route, path: "/conversations/" + formatConvID(id) + suffix}, nil
+	return call{method: http.MethodGet, route: route, path: "/conversations/" + strconv.FormatInt(id, 10) + suffix}, nil
 }
 
 // GetConversation returns one conversation, with its custom attributes

@@ -1,9 +1,6 @@
 package apiclient
 
-import (
-	"strconv"
-	"time"
-)
+import "time"
 
 // InternalNote is an agent's note on a conversation, not seen by the end
 // user (GET /conversations/{id}/notes). CSID is the conversation's id.
@@ -86,6 +83,3 @@ func (c Conversation) ParentID() int64 {
 	}
 	return c.Link.ParentID
 }
-
-// formatConvID renders a conversation id for a path.
-func formatConvID(id int64) string { return strconv.FormatInt(id, 10) }

@@ -10,9 +10,9 @@
 // key, and can inject latency, errors and 429 storms. Its demo organisation is
 // generated deterministically from a seed.
 //
-// Where Dixa's behaviour is not documented (marked UNCONFIRMED in the team's
-// notes) the simulator picks a behaviour a careful client must survive; each
-// such choice is documented where it is made.
+// Where Dixa's behaviour is not documented (UNCONFIRMED) the simulator picks
+// a behaviour a careful client must survive; each such choice is documented
+// where it is made.
 //
 // The simulator imports apiclient for its models only (the timestamp types,
 // the models' constants and the EndUser returned by AnyUserID); the JSON it
