@@ -302,6 +302,81 @@ func TestEndpoints(t *testing.T) {
 			},
 		},
 		{
+			name: "conversation", resp: ok(`{"data":{"id":1234,"requesterId":"` + userID + `","channel":"WidgetChat","createdAt":"2020-12-16T09:41:43Z","state":"Closed","stateUpdatedAt":"2020-12-17T10:00:00Z","assignment":{"agentId":"` + userID2 + `","assignedAt":"2020-12-16T11:00:34Z"},"link":{"parentId":99,"_type":"FollowUp"},"customAttributes":[{"id":"` + attrID + `","name":"Parcel","identifier":"parcel_id","value":"123"}],"_type":"ChatConversation"}}`),
+			call:   func(c *Client) (any, error) { return c.GetConversation(t.Context(), 1234) },
+			method: "GET", path: "/v1/conversations/1234", wantRoute: "/conversations/{id}",
+			check: func(t *testing.T, got any) {
+				cv := got.(Conversation)
+				closed, ok := cv.ClosedAt()
+				if cv.ID != 1234 || cv.AssigneeID() != userID2 || cv.ParentID() != 99 || cv.IsAnonymized() ||
+					!ok || closed.Day() != 17 || len(cv.CustomAttributes) != 1 {
+					t.Errorf("conversation = %+v", cv)
+				}
+			},
+		},
+		{
+			name: "messages", resp: ok(`{"data":[{"id":"` + reqID + `","authorId":"` + userID + `","createdAt":"2021-12-01T12:47:36.581Z[GMT]","attributes":{"content":{"value":"Hi","_type":"Text"},"direction":"Inbound","attachments":[],"isAutomated":false,"_type":"ChatAttributes"}}]}`),
+			call:   func(c *Client) (any, error) { return c.ListConversationMessages(t.Context(), 7) },
+			method: "GET", path: "/v1/conversations/7/messages", wantRoute: "/conversations/{id}/messages",
+			check: func(t *testing.T, got any) {
+				m := got.([]Message)
+				if len(m) != 1 || m[0].Attributes.Body().Value != "Hi" || m[0].CreatedAt.Nanosecond() != 581e6 {
+					t.Errorf("messages = %+v", m)
+				}
+			},
+		},
+		{
+			name: "notes", resp: ok(`{"data":[{"id":"` + reqID + `","authorId":"` + userID2 + `","createdAt":"2021-01-20T09:00:00Z","csid":7392,"message":"A note to remember"}]}`),
+			call:   func(c *Client) (any, error) { return c.ListConversationNotes(t.Context(), 7392) },
+			method: "GET", path: "/v1/conversations/7392/notes", wantRoute: "/conversations/{id}/notes",
+			check: func(t *testing.T, got any) {
+				n := got.([]InternalNote)
+				if len(n) != 1 || n[0].CSID != 7392 || n[0].AuthorID != userID2 || n[0].Message != "A note to remember" {
+					t.Errorf("notes = %+v", n)
+				}
+			},
+		},
+		{
+			name: "tags", resp: ok(`{"data":[{"id":"` + attrID + `","name":"refund","color":"#ff0000","state":"Active"},{"id":"` + attrID2 + `","name":"old","state":"Inactive"}]}`),
+			call:   func(c *Client) (any, error) { return c.ListConversationTags(t.Context(), 5) },
+			method: "GET", path: "/v1/conversations/5/tags", wantRoute: "/conversations/{id}/tags",
+			check: func(t *testing.T, got any) {
+				tags := got.([]Tag)
+				if len(tags) != 2 || tags[0].Color != "#ff0000" || tags[1].State != TagInactive {
+					t.Errorf("tags = %+v", tags)
+				}
+			},
+		},
+		{
+			name: "no tags", resp: ok(`{}`),
+			call:   func(c *Client) (any, error) { return c.ListConversationTags(t.Context(), 5) },
+			method: "GET", path: "/v1/conversations/5/tags", wantRoute: "/conversations/{id}/tags",
+			check: func(t *testing.T, got any) { checkLen(t, got.([]Tag), 0) },
+		},
+		{
+			name: "agents", resp: ok(`{"data":[{"id":"` + userID2 + `","createdAt":"2020-12-16T09:41:43Z","displayName":"Agent 0","email":"agent.0@example.org","roles":["Agent","Admin"]}],"meta":{"next":"/v1/agents?pageKey=k%2B1"}}`),
+			call: func(c *Client) (any, error) {
+				return c.ListAgents(t.Context(), AgentListOptions{PageLimit: 20, Phone: "+4512345678"})
+			},
+			method: "GET", path: "/v1/agents", query: "pageLimit=20&phone=%2B4512345678", wantRoute: "/agents",
+			check: func(t *testing.T, got any) {
+				p := got.(Page[Agent])
+				if len(p.Items) != 1 || p.Items[0].DisplayName != "Agent 0" || len(p.Items[0].Roles) != 2 || p.NextKey != "k+1" {
+					t.Errorf("page = %+v", p)
+				}
+			},
+		},
+		{
+			name: "agent", resp: ok(`{"data":{"id":"` + userID2 + `","createdAt":"2020-12-16T09:41:43Z","displayName":"Alice Brown","email":"alice@brown.com","phoneNumber":"+551155256325","middleNames":[],"roles":["Agent"]}}`),
+			call:   func(c *Client) (any, error) { return c.GetAgent(t.Context(), userID2) },
+			method: "GET", path: "/v1/agents/" + userID2, wantRoute: "/agents/{id}",
+			check: func(t *testing.T, got any) {
+				if a := got.(Agent); a.Email != "alice@brown.com" || a.PhoneNumber != "+551155256325" {
+					t.Errorf("agent = %+v", a)
+				}
+			},
+		},
+		{
 			name: "ping", resp: ok(`{"data":[]}`),
 			call:   func(c *Client) (any, error) { return nil, c.Ping(t.Context()) },
 			method: "GET", path: "/v1/endusers", query: "pageLimit=1", wantRoute: "/endusers",
@@ -416,6 +491,19 @@ func TestLocalValidation(t *testing.T) {
 			_, err := c.ListEndUserConversations(t.Context(), userID, PageOptions{PageLimit: -5})
 			return err
 		}},
+		{"conversation id zero", func(c *Client) error { _, err := c.GetConversation(t.Context(), 0); return err }},
+		{"messages negative id", func(c *Client) error { _, err := c.ListConversationMessages(t.Context(), -1); return err }},
+		{"notes zero id", func(c *Client) error { _, err := c.ListConversationNotes(t.Context(), 0); return err }},
+		{"tags negative id", func(c *Client) error { _, err := c.ListConversationTags(t.Context(), -7); return err }},
+		{"agents two filters", func(c *Client) error {
+			_, err := c.ListAgents(t.Context(), AgentListOptions{Email: "a@b.c", Phone: "+45"})
+			return err
+		}},
+		{"agents negative limit", func(c *Client) error {
+			_, err := c.ListAgents(t.Context(), AgentListOptions{PageLimit: -1})
+			return err
+		}},
+		{"agent non-uuid", func(c *Client) error { _, err := c.GetAgent(t.Context(), "../endusers"); return err }},
 		{"definition non-uuid", func(c *Client) error { _, err := c.GetCustomAttributeDefinition(t.Context(), "a/b"); return err }},
 		{"bulk create empty", func(c *Client) error { _, err := c.CreateEndUsers(t.Context(), nil); return err }},
 		{"bulk update empty", func(c *Client) error { _, err := c.UpdateEndUsers(t.Context(), nil); return err }},

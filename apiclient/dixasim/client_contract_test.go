@@ -29,6 +29,7 @@ func TestClientAgainstDocument(t *testing.T) {
 				t.Fatal(err)
 			}
 			clientRoundTrip(t, c, sim)
+			clientConversations(t, c, sim)
 		})
 	}
 }
@@ -192,6 +193,78 @@ func clientRoundTrip(t *testing.T, c *apiclient.Client, sim *dixasim.Sim) {
 	}
 	if _, err := c.GetAnonymizationRequest(ctx, "0f0f0f0f-0000-4000-8000-000000000000"); !errors.Is(err, apiclient.ErrNotFound) {
 		t.Errorf("got %v for an unknown request, want ErrNotFound", err)
+	}
+}
+
+// clientConversations reads conversations, their content and agents with
+// the client. It runs after clientRoundTrip, which anonymized
+// DemoOpenConversationUserID.
+func clientConversations(t *testing.T, c *apiclient.Client, sim *dixasim.Sim) {
+	ctx := t.Context()
+	deleted := map[string]bool{}
+	for _, id := range sim.DeletedAgentIDs() {
+		deleted[id] = true
+	}
+	agents := map[string]apiclient.Agent{}
+	for a, err := range c.Agents(ctx, apiclient.AgentListOptions{PageLimit: 15}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		agents[a.ID] = a
+	}
+	if len(agents) < 40 {
+		t.Errorf("got %d agents, want at least 40", len(agents))
+	}
+	kinds := map[string]bool{}
+	for conv, err := range c.EndUserConversations(ctx, dixasim.DemoBusyUserID, apiclient.PageOptions{PageLimit: 100}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		one, err := c.GetConversation(ctx, conv.ID)
+		if err != nil || one.ID != conv.ID || one.RequesterID != dixasim.DemoBusyUserID || one.Type != conv.Type {
+			t.Fatalf("got %+v, %v for conversation %d", one, err, conv.ID)
+		}
+		if id := one.AssigneeID(); id != "" {
+			if _, err := c.GetAgent(ctx, id); err != nil && !(deleted[id] && errors.Is(err, apiclient.ErrNotFound)) {
+				t.Errorf("assignee %s of %d: %v", id, conv.ID, err)
+			}
+		}
+		msgs, err := c.ListConversationMessages(ctx, conv.ID)
+		if err != nil || len(msgs) == 0 {
+			t.Fatalf("got %d messages, %v for %d", len(msgs), err, conv.ID)
+		}
+		for _, m := range msgs {
+			kinds[m.Attributes.Type] = true
+		}
+		if _, err := c.ListConversationNotes(ctx, conv.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.ListConversationTags(ctx, conv.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(kinds) != 12 {
+		t.Errorf("got message kinds %v, want all 12", kinds)
+	}
+	huge, _ := sim.DemoConversationID(dixasim.DemoHugeMessage)
+	msgs, err := c.ListConversationMessages(ctx, huge)
+	if err != nil || len(msgs[0].Attributes.Body().Value) < 1<<20 || msgs[2].Attributes.TooLarge() == nil {
+		t.Errorf("got %v for the huge conversation, want a 1 MB body and a TooLarge one", err)
+	}
+	for conv, err := range c.EndUserConversations(ctx, dixasim.DemoOpenConversationUserID, apiclient.PageOptions{}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		msgs, err := c.ListConversationMessages(ctx, conv.ID)
+		if err != nil || !conv.IsAnonymized() || msgs[0].Attributes.Body() != nil && msgs[0].Attributes.Body().Value != "" {
+			t.Errorf("got %v, %+v for anonymized conversation %d", err, msgs, conv.ID)
+		}
+	}
+	if _, err := c.GetConversation(ctx, 1); !errors.Is(err, apiclient.ErrNotFound) {
+		t.Errorf("got %v for an unknown conversation, want ErrNotFound", err)
+	}
+	if _, err := c.ListEndUserConversations(ctx, dixasim.DemoBusyUserID, apiclient.PageOptions{PageLimit: 101}); !errors.Is(err, apiclient.ErrBadRequest) {
+		t.Errorf("got %v for pageLimit 101, want ErrBadRequest", err)
 	}
 }
 

@@ -123,13 +123,15 @@ func version(r *http.Request) string {
 
 // listCursor reads pageKey and pageLimit. A pageKey must come from the same
 // list (scope). pageLimit may change the page size between pages, as the
-// spec allows; values above MaxPageSize are lowered to it (UNCONFIRMED).
-func (s *Sim) listCursor(r *http.Request, scope string) (cur cursor, fromKey bool, msg string) {
+// spec allows; values above MaxPageSize are lowered to it, or refused with
+// 400 when refuseAboveMax is set (Dixa's maximum and its behaviour are
+// UNCONFIRMED: the simulator shows both).
+func (s *Sim) listCursor(r *http.Request, scope string, refuseAboveMax bool) (cur cursor, fromKey bool, msg string) {
 	q := r.URL.Query()
 	limit := 0
 	if q.Has("pageLimit") {
 		n, err := strconv.ParseInt(q.Get("pageLimit"), 10, 32)
-		if err != nil || n <= 0 {
+		if err != nil || n <= 0 || refuseAboveMax && n > int64(s.opts.MaxPageSize) {
 			return cursor{}, false, "Invalid value for: query parameter pageLimit"
 		}
 		limit = min(int(n), s.opts.MaxPageSize)
@@ -203,7 +205,7 @@ func (s *Sim) listEndUsers(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, msgTwoFilters)
 		return
 	}
-	cur, fromKey, msg := s.listCursor(r, "endusers")
+	cur, fromKey, msg := s.listCursor(r, "endusers", false)
 	if msg != "" {
 		writeError(w, http.StatusBadRequest, msg)
 		return

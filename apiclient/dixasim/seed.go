@@ -59,15 +59,17 @@ type gen struct {
 	st     *store
 	r      *rand.Rand
 	seed   int64
-	agents []string
+	agents []string // assignees: the directory's humans and the deleted agents
 	queues []string
 	extSeq int
 	defs   map[string]*definition // by identifier
 	emails map[string]bool        // every seeded address, additional ones too
+
+	sources []convSource // the unused rest of the current slab
 }
 
-// seed builds the demo organisation: definitions always, then users end
-// users (none when users < 0).
+// seed builds the demo organisation: definitions, agents and tags always,
+// then users end users (none when users < 0).
 func seed(seedVal int64, users int) *store {
 	st := newStore(seedVal)
 	g := &gen{
@@ -78,11 +80,10 @@ func seed(seedVal int64, users int) *store {
 		emails: map[string]bool{},
 	}
 	g.definitions()
+	g.agentDirectory()
+	g.tagCatalogue()
 	if users <= 0 {
 		return st
-	}
-	for i := range 12 {
-		g.agents = append(g.agents, g.fixedID(fmt.Sprintf("agent/%d", i)))
 	}
 	for i := range 5 {
 		g.queues = append(g.queues, g.fixedID(fmt.Sprintf("queue/%d", i)))
@@ -722,6 +723,7 @@ func (g *gen) conversation(u *user, loc *locale, k kindSpec, channel string, at 
 		c.FromContactPointID = "ext-" + g.digits(10)
 		c.ToContactPointID = "nordlys-app-channel"
 	}
+	c.src = g.newSource(&c, u, loc)
 	// The parent is chosen in finish, once ids are known.
 	switch {
 	case g.chance(0.05):
@@ -759,12 +761,14 @@ func (g *gen) finish() {
 		}
 	}
 	slices.SortStableFunc(all, func(a, b ref) int { return a.at.Compare(b.at) })
+	st.convOwner = make(map[int64]*user, len(all))
 	for _, r := range all {
 		r.c.ID = st.nextConvID
 		st.nextConvID += 1 + int64(g.r.IntN(7)) // other customers' conversations in between
 	}
 	for _, u := range st.order {
 		for i := range u.convs {
+			st.convOwner[u.convs[i].ID] = u
 			if l := u.convs[i].Link; l != nil {
 				if i == 0 {
 					u.convs[i].Link = nil // nothing earlier to link to
@@ -845,6 +849,7 @@ func (g *gen) wellKnown(n int) {
 			g.add(u)
 			c := g.conversation(u, dk, byKind(apiclient.ConvEmail), "Email", day(650), apiclient.StateClosed)
 			c.Subject = `<script>alert("subject")</script> Re: order #1`
+			c.src.demo = DemoHostileEmail
 			u.convs = append(u.convs, c)
 			return u
 		},
@@ -861,6 +866,7 @@ func (g *gen) wellKnown(n int) {
 			attr(u, "preferred_language", attrValue{path: []string{"ar"}, isSelect: true})
 			g.add(u)
 			g.conversations(u, &locales[7], 3, []string{apiclient.ConvChat})
+			u.convs[0].src.demo = DemoRTLChat
 			return u
 		},
 		func() *user {
@@ -926,6 +932,7 @@ func (g *gen) wellKnown(n int) {
 			for j, s := range states {
 				u.convs = append(u.convs, g.conversation(u, se, kinds[j], kinds[j].channels[0], day(3-j), s))
 			}
+			u.convs[0].src.demo = DemoHugeMessage // kinds[0] is email
 			// One conversation was anonymized on its own (a GDPR request
 			// for that conversation only), so every kind is here.
 			u.convs[5] = u.convs[5].anonymized(u.convs[5].CreatedAt.AddDate(0, 0, 10))

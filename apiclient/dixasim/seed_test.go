@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"net/http/httptest"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode"
@@ -261,5 +263,73 @@ func BenchmarkGetEndUser(b *testing.B) {
 		if rec.Code != 200 {
 			b.Fatalf("got %d", rec.Code)
 		}
+	}
+}
+
+func TestSeedAgentsAndAssignees(t *testing.T) {
+	st := seed(1, 1200)
+	if len(st.agents) < 41 || len(st.humans) < 40 || len(st.deleted) == 0 {
+		t.Fatalf("got %d agents, %d humans, %d deleted; want at least 41, 40, 1", len(st.agents), len(st.humans), len(st.deleted))
+	}
+	emails := map[string]bool{}
+	for i, a := range st.agents {
+		if i > 0 && st.agents[i-1].pos().compare(a.pos()) >= 0 {
+			t.Errorf("got agents out of order at %d", i)
+		}
+		if a.DisplayName == "" || !validEmail(a.Email) || emails[a.Email] || len(a.Roles) == 0 {
+			t.Errorf("got agent %+v", a)
+		}
+		emails[a.Email] = true
+	}
+	byDirectory, byDeleted, convs := 0, 0, 0
+	for _, u := range st.order {
+		for _, c := range u.convs {
+			convs++
+			if st.convOwner[c.ID] != u {
+				t.Errorf("conversation %d: not indexed under its requester", c.ID)
+			}
+			if c.RequesterID != u.ID || c.src == nil {
+				t.Errorf("conversation %d: requester %s, source %v", c.ID, c.RequesterID, c.src)
+			}
+			if c.Assignment == nil {
+				continue
+			}
+			switch id := c.Assignment.AgentID; {
+			case st.agentBy[id] != nil && id != st.bot && id != TokenOwnerID:
+				byDirectory++
+			case slices.Contains(st.deleted, id):
+				byDeleted++
+			default:
+				t.Errorf("conversation %d: assigned to unknown agent %s", c.ID, id)
+			}
+		}
+	}
+	if len(st.convOwner) != convs || byDeleted == 0 || byDirectory < 10*byDeleted {
+		t.Errorf("got %d indexed of %d conversations, %d assigned in the directory, %d to deleted agents",
+			len(st.convOwner), convs, byDirectory, byDeleted)
+	}
+}
+
+// BenchmarkConversationMessages measures GET /v1/conversations/{id}/messages
+// through ServeHTTP: content is generated per request.
+func BenchmarkConversationMessages(b *testing.B) {
+	s := New(Options{APIKey: "k"})
+	huge, _ := s.DemoConversationID(DemoHugeMessage)
+	thread, _ := s.DemoConversationID(DemoHostileEmail)
+	for _, bc := range []struct {
+		name string
+		id   int64
+	}{{"thread", thread}, {"huge", huge}} {
+		b.Run(bc.name, func(b *testing.B) {
+			req := httptest.NewRequest("GET", "/v1/conversations/"+strconv.FormatInt(bc.id, 10)+"/messages", nil)
+			req.Header.Set("Authorization", "k")
+			for b.Loop() {
+				rec := httptest.NewRecorder()
+				s.ServeHTTP(rec, req)
+				if rec.Code != 200 {
+					b.Fatalf("got %d", rec.Code)
+				}
+			}
+		})
 	}
 }

@@ -1,6 +1,7 @@
 // Package dixasim is an in-memory simulator of the End Users area of the
-// Dixa API (https://dev.dixa.io), for tests, demos and local development of
-// the console.
+// Dixa API (https://dev.dixa.io), with the conversations, messages, notes,
+// tags and agents an end user's history needs, for tests, demos and local
+// development of the console.
 //
 // A *Sim is an http.Handler that serves the same handlers under /v1 and
 // /beta, answers with the JSON shapes, status codes and message strings of
@@ -9,9 +10,9 @@
 // key, and can inject latency, errors and 429 storms. Its demo organisation is
 // generated deterministically from a seed.
 //
-// Where Dixa's behaviour is not documented (marked UNCONFIRMED in the team's
-// notes) the simulator picks a behaviour a careful client must survive; each
-// such choice is documented where it is made.
+// Where Dixa's behaviour is not documented (UNCONFIRMED) the simulator picks
+// a behaviour a careful client must survive; each such choice is documented
+// where it is made.
 //
 // The simulator imports apiclient for its models only (the timestamp types,
 // the models' constants and the EndUser returned by AnyUserID); the JSON it
@@ -81,8 +82,10 @@ type Options struct {
 	// a negative value means at once.
 	AnonymizeDelay time.Duration
 	// DefaultPageSize is the page size when a list request has no
-	// pageLimit (0 means 50); MaxPageSize caps pageLimit (0 means 100).
-	// Dixa's values are UNCONFIRMED.
+	// pageLimit (0 means 50); MaxPageSize is the largest pageLimit (0
+	// means 100). A larger pageLimit is lowered to it on the end users and
+	// agents lists, and refused with 400 on an end user's conversations, so
+	// that a client meets both behaviours. Dixa's values are UNCONFIRMED.
 	DefaultPageSize, MaxPageSize int
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
@@ -184,6 +187,12 @@ func (s *Sim) routes() *http.ServeMux {
 		{"PATCH /endusers/{userId}/anonymize", s.anonymizeEndUser},
 		{"PATCH /endusers/{userId}/custom-attributes", s.patchCustomAttributes},
 		{"GET /endusers/{userId}/conversations", s.listConversations},
+		{"GET /conversations/{conversationId}", s.getConversation},
+		{"GET /conversations/{conversationId}/messages", s.listMessages},
+		{"GET /conversations/{conversationId}/notes", s.listNotes},
+		{"GET /conversations/{conversationId}/tags", s.listTags},
+		{"GET /agents", s.listAgents},
+		{"GET /agents/{agentId}", s.getAgent},
 		{"GET /custom-attributes", s.listDefinitions},
 		{"GET /custom-attributes/{customAttributeId}", s.getDefinition},
 		{"GET /anonymization/request/{requestId}", s.getAnonymizationRequest},

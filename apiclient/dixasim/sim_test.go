@@ -69,7 +69,7 @@ func TestUnknownRoutes(t *testing.T) {
 		status       int
 	}{
 		{"GET", "/v2/endusers", 404},
-		{"GET", "/v1/agents", 404},
+		{"GET", "/v1/teams", 404},
 		{"DELETE", "/v1/endusers/" + dixasim.DemoBusyUserID, 404},
 	}
 	for _, tt := range tests {
@@ -84,7 +84,7 @@ func TestUnknownRoutes(t *testing.T) {
 		})
 	}
 	// Unauthenticated, an unknown route says 401 first.
-	e.doAuth("GET", "/v1/agents", nil, "").want(t, http.StatusUnauthorized)
+	e.doAuth("GET", "/v1/teams", nil, "").want(t, http.StatusUnauthorized)
 }
 
 func TestHostileDemoUsersArriveRaw(t *testing.T) {

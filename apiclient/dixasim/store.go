@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/example/dixa-console/apiclient"
-	"github.com/google/uuid"
 )
 
 // store is the organisation's data. It is guarded by Sim.mu. Slices held by
@@ -29,6 +28,16 @@ type store struct {
 	pending  []*anonRequest // not processed yet
 
 	nextConvID int64
+
+	seed      int64           // for the content generated on demand
+	convOwner map[int64]*user // conversation id → requester
+
+	agents  []*wireAgent // the directory, in list order
+	agentBy map[string]*wireAgent
+	humans  []string // ids of the directory's agents but the bot
+	deleted []string // ids of agents no longer in the directory
+	bot     string   // id of the agent writing automated messages
+	tags    []wireTag
 }
 
 // user is a stored end user.
@@ -57,22 +66,48 @@ func newStore(seed int64) *store {
 		defByID:    map[string]*definition{},
 		requests:   map[string]*anonRequest{},
 		nextConvID: 10000,
+		seed:       seed,
+		convOwner:  map[int64]*user{},
+		agentBy:    map[string]*wireAgent{},
 	}
 }
 
 // newID returns a version 4 uuid from the store's generator, so that a
 // simulator replays the same ids for the same requests.
-func (st *store) newID() string {
-	var u uuid.UUID
-	for i := 0; i < 16; i += 8 {
-		v := st.rng.Uint64()
-		for j := range 8 {
-			u[i+j] = byte(v >> (8 * j))
+func (st *store) newID() string { return randomID(st.rng) }
+
+// addAgent adds a to the directory, in list order (createdAt, then id).
+func (st *store) addAgent(a *wireAgent) {
+	p := a.pos()
+	i := sort.Search(len(st.agents), func(i int) bool { return st.agents[i].pos().compare(p) > 0 })
+	st.agents = slices.Insert(st.agents, i, a)
+	st.agentBy[a.ID] = a
+	if a.ID != st.bot && a.ID != TokenOwnerID {
+		st.humans = append(st.humans, a.ID)
+	}
+}
+
+// agentName is how an email signs for the agent: the directory's display
+// name, the team's name for a deleted agent.
+func (st *store) agentName(id string) string {
+	if a, ok := st.agentBy[id]; ok {
+		return a.DisplayName
+	}
+	return "Nordlys"
+}
+
+// conversation finds a conversation by id.
+func (st *store) conversation(id int64) (wireConversation, bool) {
+	u, ok := st.convOwner[id]
+	if !ok {
+		return wireConversation{}, false
+	}
+	for _, c := range u.convs {
+		if c.ID == id {
+			return c, true
 		}
 	}
-	u[6] = u[6]&0x0f | 0x40
-	u[8] = u[8]&0x3f | 0x80
-	return u.String()
+	return wireConversation{}, false
 }
 
 // insert adds a new user in list order.

@@ -132,7 +132,11 @@ type wireConversation struct {
 	EndUserTwitterID      string          `json:"endUserTwitterId,omitempty"`
 	Link                  *link           `json:"link,omitempty"`
 	TransportExpiresAt    *apiclient.Time `json:"transportExpiresAt,omitempty"`
-	Type                  string          `json:"_type"`
+	// CustomAttributes is set on GET /conversations/{id} only.
+	CustomAttributes *[]wireAttribute `json:"customAttributes,omitempty"`
+	Type             string           `json:"_type"`
+
+	src *convSource // what its content is generated from; nil for none
 }
 
 func (c wireConversation) pos() position {
@@ -157,6 +161,7 @@ func (c wireConversation) anonymized(at time.Time) wireConversation {
 		AnonymizedAt:   timePtr(at),
 		Link:           c.Link,
 		Type:           apiclient.ConvAnonymized,
+		src:            c.src,
 	}
 }
 

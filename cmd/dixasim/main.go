@@ -5,8 +5,8 @@
 //
 // Every flag can also be set through the environment (DIXASIM_ADDR,
 // DIXASIM_KEY, DIXASIM_USERS, DIXASIM_SEED, DIXASIM_RPS, DIXASIM_BURST,
-// DIXASIM_LATENCY, DIXASIM_RETRY_AFTER, DIXASIM_ANONYMIZE_DELAY); a flag
-// wins over the environment.
+// DIXASIM_LATENCY, DIXASIM_RETRY_AFTER, DIXASIM_ANONYMIZE_DELAY,
+// DIXASIM_MAX_PAGE); a flag wins over the environment.
 package main
 
 import (
@@ -46,6 +46,7 @@ type config struct {
 	latencyMax     time.Duration
 	retryAfter     bool
 	anonymizeDelay time.Duration
+	maxPage        int
 }
 
 // run serves until ctx ends or SIGINT/SIGTERM arrives, then shuts down
@@ -70,6 +71,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		Burst:          cfg.burst,
 		RetryAfter:     cfg.retryAfter,
 		AnonymizeDelay: cfg.anonymizeDelay,
+		MaxPageSize:    cfg.maxPage,
 	})
 	seeded := time.Since(start)
 	if cfg.latencyMax > 0 {
@@ -99,6 +101,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fmt.Fprintf(stdout, "dixasim: API key: %s\n", cfg.key)
 	fmt.Fprintf(stdout, "dixasim: %d end users (seed %d, seeded in %v); rate limit %s; latency %s; Retry-After %t; anonymize delay %v\n",
 		sim.UserCount(), cfg.seed, seeded.Round(time.Millisecond), rate, latency, cfg.retryAfter, cfg.anonymizeDelay)
+	for _, d := range []dixasim.DemoConversation{dixasim.DemoHugeMessage, dixasim.DemoHostileEmail, dixasim.DemoRTLChat} {
+		if id, ok := sim.DemoConversationID(d); ok {
+			fmt.Fprintf(stdout, "dixasim: demo conversation %s: %d\n", d, id)
+		}
+	}
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -174,6 +181,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.StringVar(&latency, "latency", env("DIXASIM_LATENCY", ""), "added latency: fixed (50ms) or a range (20ms-200ms)")
 	fs.BoolVar(&cfg.retryAfter, "retry-after", envBool("DIXASIM_RETRY_AFTER"), "send Retry-After on 429 answers")
 	fs.DurationVar(&cfg.anonymizeDelay, "anonymize-delay", envDuration("DIXASIM_ANONYMIZE_DELAY", 2*time.Second), "time until an anonymization is processed")
+	fs.IntVar(&cfg.maxPage, "max-page", envInt("DIXASIM_MAX_PAGE", 100), "largest pageLimit (an end user's conversations refuse more with 400)")
 	if err := errors.Join(errs...); err != nil {
 		return config{}, err
 	}

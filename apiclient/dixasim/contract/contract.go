@@ -14,11 +14,17 @@
 //     one; closed, it is an error, in requests and in responses alike.
 //   - The `_type` discriminators that Dixa sends but does not declare are
 //     declared (Conversation, the bulk outcome and error unions, the
-//     conversation link, the attribute input definition). Without them the
+//     conversation link, the attribute input definition, a message's
+//     attributes, its content and an email's content). Without them the
 //     oneOf unions, whose variants differ only in optional fields, match
 //     more than one variant and nothing validates; with them every value
 //     is checked against the variant its `_type` names, and an unknown
 //     `_type` is an error.
+//   - A form submission's values (FormAttributeValue) stay undiscriminated:
+//     the spec's example sends bare strings and lists where the schema
+//     declares {"value": …} objects, so the wire form is unknown. The
+//     declared objects still tell themselves apart by shape, unless their
+//     list is empty.
 //   - entityType of anonymization requests is declared as a union of empty
 //     objects but every example (and Dixa) sends a string.
 //   - The custom-attributes patch map is declared Map[UUID,
@@ -192,6 +198,29 @@ var unions = map[string]map[string]string{
 		"EmailForward":     "EmailForward",
 		"FollowUp":         "FollowUp",
 		"SideConversation": "SideConversation",
+	},
+	"Attributes": {
+		"CallRecordingAttributes":     "CallRecordingAttributes",
+		"ChatAttributes":              "ChatAttributes",
+		"ContactFormAttributes":       "ContactFormAttributes",
+		"EmailAttributes":             "EmailAttributes",
+		"FacebookMessengerAttributes": "FacebookMessengerAttributes",
+		"GenericAttributes":           "GenericAttributes",
+		"MessengerFormAttributes":     "MessengerFormAttributes",
+		"PhoneAttributes":             "PhoneAttributes",
+		"SmsAttributes":               "SmsAttributes",
+		"TranscriptAttributes":        "TranscriptAttributes",
+		"TwitterAttributes":           "TwitterAttributes",
+		"WhatsAppAttributes":          "WhatsAppAttributes",
+	},
+	"Content": {
+		"Html":     "Html",
+		"Markdown": "Markdown",
+		"Text":     "Text",
+	},
+	"EmailContent": {
+		"Regular":  "Regular",
+		"TooLarge": "TooLarge",
 	},
 	"CustomAttributeInputDefinition": {
 		"Select": "Select1",

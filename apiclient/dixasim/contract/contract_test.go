@@ -47,6 +47,7 @@ func TestValidatorCatchesDrift(t *testing.T) {
 		t.Fatal(err)
 	}
 	conv := `"id":1,"requesterId":"9deb936b-52e5-4c44-828d-4c8d48fe0c7e","channel":"Email","createdAt":"2020-12-16T09:41:43Z"`
+	msg := `"id":"434ce9f5-14c8-4be1-a0a8-f755010deb9b","authorId":"55a54008-ad1b-3589-aa21-0d2629c1df41","createdAt":"2021-12-01T12:47:36.581Z[GMT]"`
 	tests := []struct {
 		name, method, path, reqBody string
 		auth                        bool
@@ -67,6 +68,24 @@ func TestValidatorCatchesDrift(t *testing.T) {
 			`{"data":[{` + conv + `,"fromEmail":"a@b.example","integrationEmail":"c@d.example","_type":"EmailConversation"}]}`, `property "toEmail" is missing`},
 		{"unknown conversation kind", "GET", "/beta/endusers/434ce9f5-14c8-4be1-a0a8-f755010deb9b/conversations", "", true, true, 200,
 			`{"data":[{` + conv + `,"_type":"CarrierPigeonConversation"}]}`, "discriminator"},
+		{"chat message", "GET", "/v1/conversations/42/messages", "", true, true, 200,
+			`{"data":[{` + msg + `,"attributes":{"content":{"value":"Hi","_type":"Text"},"direction":"Inbound","attachments":[],"isAutomated":false,"_type":"ChatAttributes"}}]}`, ""},
+		{"email too large", "GET", "/v1/conversations/42/messages", "", true, true, 200,
+			`{"data":[{` + msg + `,"attributes":{"emailContent":{"file":{"url":"https://files.example/x","prettyName":"Large"},"_type":"TooLarge"},"from":{"email":"a@b.example"},"isAutoReply":false,"_type":"EmailAttributes"}}]}`, ""},
+		{"content without _type", "GET", "/v1/conversations/42/messages", "", true, true, 200,
+			`{"data":[{` + msg + `,"attributes":{"content":{"value":"Hi"},"isAutomated":false,"_type":"ChatAttributes"}}]}`, "discriminator"},
+		{"unknown message kind", "GET", "/v1/conversations/42/messages", "", true, true, 200,
+			`{"data":[{` + msg + `,"attributes":{"_type":"FaxAttributes"}}]}`, "discriminator"},
+		{"email attributes on a chat", "GET", "/v1/conversations/42/messages", "", true, true, 200,
+			`{"data":[{` + msg + `,"attributes":{"from":{"email":"a@b.example"},"isAutoReply":false,"isAutomated":false,"_type":"ChatAttributes"}}]}`, `property "from" is unsupported`},
+		{"attachment with a size", "GET", "/v1/conversations/42/messages", "", true, true, 200,
+			`{"data":[{` + msg + `,"attributes":{"attachments":[{"url":"u","prettyName":"p","size":3}],"_type":"SmsAttributes"}}]}`, `property "size" is unsupported`},
+		{"conversation id not a number", "GET", "/v1/conversations/abc/notes", "", true, true, 400,
+			`{"message":"Invalid value for: path parameter conversationId"}`, "request breaks the document"},
+		{"note without csid", "GET", "/v1/conversations/42/notes", "", true, true, 200,
+			`{"data":[{"id":"434ce9f5-14c8-4be1-a0a8-f755010deb9b","authorId":"434ce9f5-14c8-4be1-a0a8-f755010deb9b","createdAt":"2021-01-20T09:00:00Z","message":"m"}]}`, `property "csid" is missing`},
+		{"agent without email", "GET", "/v1/agents/434ce9f5-14c8-4be1-a0a8-f755010deb9b", "", true, true, 200,
+			`{"data":{` + user + `,"displayName":"A"}}`, `property "email" is missing`},
 		{"zoned timestamps", "GET", "/v1/anonymization/request/6bf55369-a670-4e6b-9f70-ecdb9913549f", "", true, true, 200,
 			`{"data":{"id":"6bf55369-a670-4e6b-9f70-ecdb9913549f","entityType":"UserAnonymizationType","_type":"User","initiatedAt":"2021-12-01T12:46:36.581Z[GMT]","targetEntityId":"x","requestedBy":"2b01e4c9-0c3a-47d4-9462-cd5a1a4687f5"}}`, ""},
 		{"entityType as an object", "GET", "/v1/anonymization/request/6bf55369-a670-4e6b-9f70-ecdb9913549f", "", true, true, 200,
