@@ -12,23 +12,35 @@ import (
 
 // phone checks and normalises a phone number to E.164 (see NormalizePhone).
 func (r Rules) phone(f Field, v string) (string, error) {
+	e164, _, err := r.readPhone(f, v)
+	return e164, err
+}
+
+// readPhone is phone, also reporting whether the number had no country
+// code and was read in the default region. A refusal of a number without
+// a country code names that region's country.
+func (r Rules) readPhone(f Field, v string) (e164 string, inRegion bool, err error) {
 	if n := utf8.RuneCountInString(v); n > MaxPhoneLen {
-		return "", refuse(f, ErrTooLong, "That phone number is too long: use at most %d characters (this has %d).", MaxPhoneLen, n)
+		return "", false, refuse(f, ErrTooLong, "That phone number is too long: use at most %d characters (this has %d).", MaxPhoneLen, n)
 	}
 	if HasControl(v) {
-		return "", refuse(f, ErrControl, "Remove line breaks and control characters.")
+		return "", false, refuse(f, ErrControl, "Remove line breaks and control characters.")
 	}
 	n, err := phonenumbers.ParseAndKeepRawInput(v, r.Region)
 	if err != nil {
-		return "", refuse(f, ErrPhone, "That is not a phone number the console can read. Use the international form, such as %s.", r.example())
-	}
-	if !phonenumbers.IsPossibleNumber(n) {
-		if n.GetCountryCodeSource() == phonenumbers.PhoneNumber_FROM_DEFAULT_COUNTRY {
-			return "", refuse(f, ErrPhone, "That phone number has the wrong number of digits: it was %s.", PhoneHint(r.Region))
+		if t := strings.TrimSpace(v); !strings.HasPrefix(t, "+") && !strings.HasPrefix(t, "00") {
+			return "", false, refuse(f, ErrPhone, "That is not a phone number the console can read (a number without a country code is %s). Use the international form, such as %s.", PhoneHint(r.Region), r.example())
 		}
-		return "", refuse(f, ErrPhone, "That phone number has the wrong number of digits for its country.")
+		return "", false, refuse(f, ErrPhone, "That is not a phone number the console can read. Use the international form, such as %s.", r.example())
 	}
-	return phonenumbers.Format(n, phonenumbers.E164), nil
+	inRegion = n.GetCountryCodeSource() == phonenumbers.PhoneNumber_FROM_DEFAULT_COUNTRY
+	if !phonenumbers.IsPossibleNumber(n) {
+		if inRegion {
+			return "", true, refuse(f, ErrPhone, "That phone number has the wrong number of digits: it was %s.", PhoneHint(r.Region))
+		}
+		return "", false, refuse(f, ErrPhone, "That phone number has the wrong number of digits for its country.")
+	}
+	return phonenumbers.Format(n, phonenumbers.E164), inRegion, nil
 }
 
 // NormalizePhone reads a phone number typed in any common form ("+45 20 12

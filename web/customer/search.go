@@ -45,6 +45,58 @@ const MaxQueryLen = 320
 type Search struct {
 	Kind  SearchKind
 	Value string
+	// Fallback is set when an auto search term is none of an email, a
+	// phone number or a Dixa id and is therefore looked up as an external
+	// ID: nobody chose that kind.
+	Fallback bool
+	// PhoneHint is set for a phone number typed without a country code:
+	// how it was read ("read as a Danish number; add +49 for Germany").
+	PhoneHint string
+}
+
+// Explained is what the console tells people about every search, because
+// Dixa's API finds people only by exact identifiers.
+const Explained = "Dixa can only find an exact email, phone number or external ID — not names or parts of them."
+
+// OffersCreate reports whether a search that found nobody may offer to
+// create a customer with the value: only an email, phone number or external
+// ID that was looked up as such, never a term that became an external ID
+// because it was nothing else, nor an email address the create form would
+// refuse.
+func (s Search) OffersCreate() bool {
+	switch s.Kind {
+	case SearchEmail:
+		return ValidEmail(s.Value)
+	case SearchPhone, SearchExternalID:
+		return !s.Fallback
+	}
+	return false
+}
+
+// Complete reports whether the term is a whole identifier, worth a search
+// while the person is still typing: a whole email address, a phone number,
+// a Dixa id, or text the person chose to look up as an external ID. A
+// partial email and an auto term that is only an external ID by default are
+// not: those are searched when the person presses Enter.
+func (s Search) Complete() bool {
+	switch s.Kind {
+	case SearchEmail:
+		return ValidEmail(s.Value)
+	case SearchPhone, SearchID:
+		return true
+	case SearchExternalID:
+		return !s.Fallback
+	}
+	return false
+}
+
+// EnterHint says what pressing Enter searches for a term that is not
+// Complete: "press Enter to search external IDs".
+func (s Search) EnterHint() string {
+	if s.Kind == SearchEmail {
+		return "press Enter to search for this exact email"
+	}
+	return "press Enter to search external IDs"
 }
 
 // ParseSearch reads the search box. With by "auto" (or empty) a term with
@@ -73,7 +125,8 @@ func (r Rules) ParseSearch(q, by string) (Search, error) {
 	if HasControl(q) {
 		return Search{}, apperr.OnField("q", "That search term contains control characters.")
 	}
-	if kind == SearchAuto {
+	auto := kind == SearchAuto
+	if auto {
 		kind = detect(q)
 	}
 	switch kind {
@@ -83,13 +136,17 @@ func (r Rules) ParseSearch(q, by string) (Search, error) {
 		}
 		return Search{Kind: SearchID, Value: strings.ToLower(q)}, nil
 	case SearchPhone:
-		e164, err := r.phone(PhoneNumber, q)
+		e164, inRegion, err := r.readPhone(PhoneNumber, q)
 		if err != nil {
 			return Search{}, apperr.OnField("q", apperr.Message(err, "That is not a phone number."))
 		}
-		return Search{Kind: SearchPhone, Value: e164}, nil
+		s := Search{Kind: SearchPhone, Value: e164}
+		if inRegion {
+			s.PhoneHint = PhoneHint(r.Region)
+		}
+		return s, nil
 	}
-	return Search{Kind: kind, Value: q}, nil
+	return Search{Kind: kind, Value: q, Fallback: auto && kind == SearchExternalID}, nil
 }
 
 // detect decides what an auto search term is.

@@ -53,9 +53,9 @@ func TestSearchListOptionsAndCreateField(t *testing.T) {
 		filter string
 		create Field
 	}{
-		{Search{SearchEmail, "a@b.example"}, "email", Email},
-		{Search{SearchPhone, "+4520123456"}, "phone", PhoneNumber},
-		{Search{SearchExternalID, "x"}, "externalId", ExternalID},
+		{Search{Kind: SearchEmail, Value: "a@b.example"}, "email", Email},
+		{Search{Kind: SearchPhone, Value: "+4520123456"}, "phone", PhoneNumber},
+		{Search{Kind: SearchExternalID, Value: "x"}, "externalId", ExternalID},
 	} {
 		lo := tc.s.ListOptions(25, "")
 		got := map[string]string{"email": lo.Email, "phone": lo.Phone, "externalId": lo.ExternalID}
@@ -73,5 +73,56 @@ func TestSearchListOptionsAndCreateField(t *testing.T) {
 	}
 	if SearchPhone.Label() != "phone number" || SearchID.Label() != "Dixa ID" {
 		t.Error("labels")
+	}
+}
+
+// An auto term that is nothing else becomes an external ID by default: it
+// is searched on Enter, not while typing, and never offers "create a
+// customer with it"; an external ID chosen as such does both.
+func TestSearchFallbackAndCompleteness(t *testing.T) {
+	for _, tc := range []struct {
+		q, by              string
+		fallback, complete bool
+		offers             bool
+		hint               string
+	}{
+		{q: "Jane Doe", fallback: true, hint: "press Enter to search external IDs"},
+		{q: "ext-42", fallback: true, hint: "press Enter to search external IDs"},
+		{q: "ext-42", by: "externalId", complete: true, offers: true},
+		{q: "jane@", hint: "press Enter to search for this exact email"},
+		{q: "jane@example", hint: "press Enter to search for this exact email"},
+		{q: "jane@example.com", complete: true, offers: true},
+		{q: "+45 20 12 34 56", complete: true, offers: true},
+		{q: "3f1c9a7e-0b7d-4c55-9a39-2f1e8f6b1d2a", complete: true},
+	} {
+		s, err := New("DK").ParseSearch(tc.q, tc.by)
+		if err != nil {
+			t.Fatalf("ParseSearch(%q, %q): %v", tc.q, tc.by, err)
+		}
+		if s.Fallback != tc.fallback || s.Complete() != tc.complete || s.OffersCreate() != tc.offers {
+			t.Errorf("ParseSearch(%q, %q) = %+v: fallback %v complete %v offers %v; want %v %v %v",
+				tc.q, tc.by, s, s.Fallback, s.Complete(), s.OffersCreate(), tc.fallback, tc.complete, tc.offers)
+		}
+		if !tc.complete && s.EnterHint() != tc.hint {
+			t.Errorf("ParseSearch(%q, %q).EnterHint() = %q, want %q", tc.q, tc.by, s.EnterHint(), tc.hint)
+		}
+	}
+}
+
+// A phone number typed without a country code says how it was read; one
+// with a country code does not.
+func TestSearchPhoneHint(t *testing.T) {
+	s, err := New("DK").ParseSearch("20 12 34 56", "")
+	if err != nil || s.PhoneHint != "read as a Danish number; add +49 for Germany" {
+		t.Errorf("national number: %+v, %v", s, err)
+	}
+	for _, q := range []string{"+45 20 12 34 56", "0045 20123456"} {
+		if s, err := New("DK").ParseSearch(q, ""); err != nil || s.PhoneHint != "" {
+			t.Errorf("%q: %+v, %v; want no region hint", q, s, err)
+		}
+	}
+	_, err = New("DK").ParseSearch("abc", "phone")
+	if msg := apperr.Message(err, ""); !strings.Contains(msg, "read as a Danish number; add +49 for Germany") {
+		t.Errorf("unreadable national number: %q does not name the region", msg)
 	}
 }
