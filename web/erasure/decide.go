@@ -32,6 +32,13 @@ func CanDecide(e Erasure, me Actor) bool {
 // IsRequester reports whether me requested e.
 func IsRequester(e Erasure, me Actor) bool { return sameperson(e.RequestedByID, me.ID) }
 
+// ConfirmsReference reports whether typed is the reference of e, as the
+// approving lead types it once more before the request goes to Dixa
+// (spaces around it and letter case aside).
+func ConfirmsReference(e Erasure, typed string) bool {
+	return e.Reference != "" && strings.EqualFold(strings.TrimSpace(typed), strings.TrimSpace(e.Reference))
+}
+
 // checkDecision refuses a decision by the requester and an overlong
 // comment; it returns the comment trimmed.
 func checkDecision(e Erasure, me Actor, comment string) (string, error) {
@@ -47,7 +54,8 @@ func checkDecision(e Erasure, me Actor, comment string) (string, error) {
 	return comment, nil
 }
 
-// Reject records a lead's rejection; nothing reaches Dixa.
+// Reject records a lead's rejection of a request, or the discarding of a
+// draft an agent handed over; nothing reaches Dixa.
 func (s *Service) Reject(ctx context.Context, id string, me Actor, comment string) error {
 	e, err := s.Get(ctx, id)
 	if err != nil {
@@ -56,7 +64,11 @@ func (s *Service) Reject(ctx context.Context, id string, me Actor, comment strin
 	if comment, err = checkDecision(e, me, comment); err != nil {
 		return err
 	}
-	_, err = s.Store.Transition(ctx, e.ID, Requested, func(x *Erasure) error {
+	from := Requested
+	if e.State == Draft {
+		from = Draft
+	}
+	_, err = s.Store.Transition(ctx, e.ID, from, func(x *Erasure) error {
 		x.State, x.DecidedByID, x.DecidedByName, x.DecidedAt, x.DecisionComment = Rejected, me.ID, me.Name, s.now(), comment
 		return nil
 	})

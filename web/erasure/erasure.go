@@ -17,8 +17,11 @@ type State string
 
 // The states. An erasure moves requested → approved → submitted →
 // processed → verified; it can end rejected (by a lead), blocked (Dixa
-// refused because of open conversations) or failed.
+// refused because of open conversations) or failed. A request an agent
+// hands to the leads starts as a draft, which a lead completes (→
+// requested) or discards (→ rejected).
 const (
+	Draft     State = "draft"
 	Requested State = "requested"
 	Approved  State = "approved"
 	Rejected  State = "rejected"
@@ -61,6 +64,13 @@ type Erasure struct {
 
 	RequestedByID, RequestedByName string
 	RequestedAt                    time.Time
+
+	// HandedOverByID and HandedOverByName are the agent who handed the
+	// request to the leads as a draft, at HandedOverAt, with Note for the
+	// lead who completes it; empty for a request a lead made directly.
+	HandedOverByID, HandedOverByName string
+	HandedOverAt                     time.Time
+	Note                             string
 
 	DecidedByID, DecidedByName string // approver or rejecter
 	DecidedAt                  time.Time

@@ -29,7 +29,7 @@ func TestDeadline(t *testing.T) {
 
 func TestFinalStates(t *testing.T) {
 	final := map[erasure.State]bool{erasure.Rejected: true, erasure.Blocked: true, erasure.Verified: true, erasure.Failed: true}
-	for _, s := range []erasure.State{erasure.Requested, erasure.Approved, erasure.Rejected, erasure.Submitted,
+	for _, s := range []erasure.State{erasure.Draft, erasure.Requested, erasure.Approved, erasure.Rejected, erasure.Submitted,
 		erasure.Blocked, erasure.Processed, erasure.Verified, erasure.Failed} {
 		if s.Final() != final[s] {
 			t.Errorf("%s.Final() = %v", s, s.Final())

@@ -27,6 +27,18 @@ type Store interface {
 	ErasuresOf(ctx context.Context, subjectID string) ([]Erasure, error)
 	// ErasureDigests returns the identifier digests recorded with a request.
 	ErasureDigests(ctx context.Context, id string) ([]string, error)
+	// ErasuresByIdentifier returns the ids of the requests whose subject
+	// had the identifier (compared by its IdentifierDigest).
+	ErasuresByIdentifier(ctx context.Context, kind, value string) ([]string, error)
+	// CompleteDraft turns the draft e.ID into e (a lead's complete
+	// request), with the identifier digests and the sealed identifiers as
+	// CreateErasure stores them, if it is still a draft; otherwise it
+	// returns an error matching ErrStateChanged.
+	CompleteDraft(ctx context.Context, e Erasure, digests, scrub []string) error
+	// CountAwaiting counts the requests waiting for the lead me: requested
+	// by someone else (identities compared trimmed and without case), or
+	// drafts to complete. One query.
+	CountAwaiting(ctx context.Context, me string) (int, error)
 	// Transition applies change to the request if it is still in state
 	// from; otherwise it returns an error matching ErrStateChanged. An
 	// error from change aborts the update and is returned.
@@ -88,6 +100,7 @@ type Event struct {
 
 // Audit actions of the workflow.
 const (
+	ActHandedOver = "erasure.handed_over"
 	ActRequested  = "erasure.requested"
 	ActDenied     = "erasure.denied"
 	ActApproved   = "erasure.approved"

@@ -26,8 +26,12 @@ type Preview struct {
 	// DuplicatesErr is why the duplicate check stopped early, if it did.
 	DuplicatesErr error
 	Earlier       []Erasure
-	// ActiveID is an earlier request still in progress ("" if none).
+	// ActiveID is an earlier request still in progress ("" if none); a
+	// draft an agent handed over is Draft instead.
 	ActiveID string
+	// Draft is the request an agent handed over for this customer, which
+	// the lead's request completes (nil if none).
+	Draft *Erasure
 }
 
 // OpenCount is how many conversations are neither closed nor anonymized.
@@ -66,7 +70,10 @@ func (s *Service) Preview(ctx context.Context, subjectID string) (Preview, error
 	}
 	p.Earlier = earlier
 	for _, e := range earlier {
-		if !e.State.Final() {
+		switch {
+		case e.State == Draft && p.Draft == nil:
+			p.Draft = &e
+		case !e.State.Final():
 			p.ActiveID = e.ID
 		}
 	}

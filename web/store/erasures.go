@@ -27,7 +27,8 @@ const erasureColumns = `id, subject_id, state, reference, reason, received_at, d
 	conversation_count, requested_by_id, requested_by_name, requested_at, decided_by_id, decided_by_name,
 	decided_at, decision_comment, submitted_at, dixa_request_id, processed_at, verified_at,
 	blocked_conversations, failure, extended_at, extended_by_id, extension_reason, poll_attempts,
-	next_poll_at, last_checked_at, updated_at, maybe_sent`
+	next_poll_at, last_checked_at, updated_at, maybe_sent, handed_over_by_id, handed_over_by_name,
+	handed_over_at, handover_note`
 
 func erasureArgs(e *erasure.Erasure) []any {
 	force, maybeSent := 0, 0
@@ -46,17 +47,19 @@ func erasureArgs(e *erasure.Erasure) []any {
 		e.DecidedByID, e.DecidedByName, fmtTime(e.DecidedAt), e.DecisionComment, fmtTime(e.SubmittedAt),
 		e.DixaRequestID, fmtTime(e.ProcessedAt), fmtTime(e.VerifiedAt), strings.Join(ids, ","), e.Failure,
 		fmtTime(e.ExtendedAt), e.ExtendedByID, e.ExtensionReason, e.PollAttempts, fmtTime(e.NextPollAt),
-		fmtTime(e.LastCheckedAt), fmtTime(e.UpdatedAt), maybeSent}
+		fmtTime(e.LastCheckedAt), fmtTime(e.UpdatedAt), maybeSent, e.HandedOverByID, e.HandedOverByName,
+		fmtTime(e.HandedOverAt), e.Note}
 }
 
 func scanErasure(r scanner) (erasure.Erasure, error) {
 	var e erasure.Erasure
-	var received, deadline, reqAt, decAt, subAt, procAt, verAt, blocked, extAt, nextPoll, lastChk, upd string
+	var received, deadline, reqAt, decAt, subAt, procAt, verAt, blocked, extAt, nextPoll, lastChk, upd, handedAt string
 	var force, maybeSent int
 	err := r.Scan(&e.ID, &e.SubjectID, &e.State, &e.Reference, &e.Reason, &received, &deadline, &force, &e.ForceReason,
 		&e.ConversationCount, &e.RequestedByID, &e.RequestedByName, &reqAt, &e.DecidedByID, &e.DecidedByName,
 		&decAt, &e.DecisionComment, &subAt, &e.DixaRequestID, &procAt, &verAt, &blocked, &e.Failure,
-		&extAt, &e.ExtendedByID, &e.ExtensionReason, &e.PollAttempts, &nextPoll, &lastChk, &upd, &maybeSent)
+		&extAt, &e.ExtendedByID, &e.ExtensionReason, &e.PollAttempts, &nextPoll, &lastChk, &upd, &maybeSent,
+		&e.HandedOverByID, &e.HandedOverByName, &handedAt, &e.Note)
 	if errors.Is(err, sql.ErrNoRows) {
 		return e, errErasureNotFound
 	}
@@ -68,6 +71,7 @@ func scanErasure(r scanner) (erasure.Erasure, error) {
 	e.RequestedAt, e.DecidedAt, e.SubmittedAt = parseTime(reqAt), parseTime(decAt), parseTime(subAt)
 	e.ProcessedAt, e.VerifiedAt, e.ExtendedAt = parseTime(procAt), parseTime(verAt), parseTime(extAt)
 	e.NextPollAt, e.LastCheckedAt, e.UpdatedAt = parseTime(nextPoll), parseTime(lastChk), parseTime(upd)
+	e.HandedOverAt = parseTime(handedAt)
 	for _, s := range strings.Split(blocked, ",") {
 		if n, err := strconv.ParseInt(s, 10, 64); err == nil {
 			e.BlockedConversations = append(e.BlockedConversations, n)
@@ -91,14 +95,23 @@ func (s *Store) CreateErasure(ctx context.Context, e erasure.Erasure, digests, s
 		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO erasures (`+erasureColumns+`) VALUES (`+ph+`)`), args...); err != nil {
 			return fmt.Errorf("store: insert erasure: %w", err)
 		}
-		slices.Sort(digests)
-		for _, d := range slices.Compact(digests) {
-			if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO erasure_identifiers (erasure_id, digest) VALUES (?, ?)`), e.ID, d); err != nil {
-				return fmt.Errorf("store: insert identifier digest: %w", err)
-			}
+		if err := s.insertDigests(ctx, tx, e.ID, digests); err != nil {
+			return err
 		}
 		return s.sealScrubList(ctx, tx, e.ID, scrub)
 	})
+}
+
+// insertDigests records the identifier digests of erasure id, within tx.
+func (s *Store) insertDigests(ctx context.Context, tx *sql.Tx, id string, digests []string) error {
+	digests = slices.Clone(digests)
+	slices.Sort(digests)
+	for _, d := range slices.Compact(digests) {
+		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO erasure_identifiers (erasure_id, digest) VALUES (?, ?)`), id, d); err != nil {
+			return fmt.Errorf("store: insert identifier digest: %w", err)
+		}
+	}
+	return nil
 }
 
 // GetErasure returns one erasure, or ErrNotFound.
@@ -171,32 +184,74 @@ func (s *Store) Transition(ctx context.Context, id string, from erasure.State, c
 			return err
 		}
 		e.ID = id
-		e.UpdatedAt = s.clock()
-		a := erasureArgs(&e)
-		cols := strings.Split(strings.Join(strings.Fields(erasureColumns), ""), ",")
-		var b strings.Builder
-		for i, c := range cols[1:] {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString(c + " = ?")
-		}
-		args := append(a[1:], id, from)
-		res, err := tx.ExecContext(ctx, s.q(`UPDATE erasures SET `+b.String()+` WHERE id = ? AND state = ?`), args...)
-		if err != nil {
-			return fmt.Errorf("store: update erasure: %w", err)
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
+		if err := s.updateErasure(ctx, tx, &e, from); err != nil {
 			return err
-		}
-		if n != 1 {
-			return errErasureChanged
 		}
 		out = e
 		return nil
 	})
 	return out, err
+}
+
+// updateErasure writes e over the row of e.ID, within tx, if that row is
+// still in state from; otherwise errErasureChanged. It sets e.UpdatedAt.
+func (s *Store) updateErasure(ctx context.Context, tx *sql.Tx, e *erasure.Erasure, from erasure.State) error {
+	e.UpdatedAt = s.clock()
+	a := erasureArgs(e)
+	cols := strings.Split(strings.Join(strings.Fields(erasureColumns), ""), ",")
+	var b strings.Builder
+	for i, c := range cols[1:] {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(c + " = ?")
+	}
+	args := append(a[1:], e.ID, from)
+	res, err := tx.ExecContext(ctx, s.q(`UPDATE erasures SET `+b.String()+` WHERE id = ? AND state = ?`), args...)
+	if err != nil {
+		return fmt.Errorf("store: update erasure: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n != 1 {
+		return errErasureChanged
+	}
+	return nil
+}
+
+// CompleteDraft turns a draft an agent handed over into the lead's
+// request e (same id), storing the identifier digests and the sealed
+// identifiers as CreateErasure does, in one transaction; ErrStateChanged
+// when the row is no longer a draft.
+func (s *Store) CompleteDraft(ctx context.Context, e erasure.Erasure, digests, scrub []string) error {
+	if e.ID == "" || e.State == "" || e.State == erasure.Draft {
+		return errors.New("store: a completed draft needs its id and a state other than draft")
+	}
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		if err := s.updateErasure(ctx, tx, &e, erasure.Draft); err != nil {
+			return err
+		}
+		if err := s.insertDigests(ctx, tx, e.ID, digests); err != nil {
+			return err
+		}
+		return s.sealScrubList(ctx, tx, e.ID, scrub)
+	})
+}
+
+// CountAwaiting counts, in one query, the erasures waiting for the lead
+// me: requested by someone else and not decided, or drafts handed over by
+// an agent and not completed.
+func (s *Store) CountAwaiting(ctx context.Context, me string) (int, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM erasures
+		WHERE (state = 'requested' AND LOWER(TRIM(requested_by_id)) <> ?) OR state = 'draft'`),
+		strings.ToLower(strings.TrimSpace(me))).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("store: count awaiting erasures: %w", err)
+	}
+	return n, nil
 }
 
 // IdentifierDigest is the keyed hash (HMAC-SHA-256, key outside the

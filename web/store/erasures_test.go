@@ -168,3 +168,62 @@ func TestErasureScrubListSealed(t *testing.T) {
 		t.Errorf("%d scrub rows left, %v", n, err)
 	}
 }
+
+// A draft handed over by an agent keeps who handed it over and the note;
+// completing it writes the lead's request over it (same id) with the
+// identifier digests and the sealed identifiers, once: a second completion
+// finds no draft. The count of requests waiting for a lead counts drafts
+// and other leads' requests, not the lead's own (in any letter case).
+func TestErasureDraftCompleteAndAwaitingCount(t *testing.T) {
+	eachDB(t, func(t *testing.T, s *Store) {
+		ctx := t.Context()
+		now := time.Now().UTC()
+		d := newErasure(uuid.NewString(), "")
+		d.State, d.RequestedByName, d.Reason = erasure.Draft, "", ""
+		d.HandedOverByID, d.HandedOverByName, d.HandedOverAt, d.Note = "agent@example.com", "Agnes", now, "called in, wants everything gone"
+		if err := s.CreateErasure(ctx, d, nil, nil); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.GetErasure(ctx, d.ID)
+		if err != nil || got.State != erasure.Draft || got.HandedOverByID != "agent@example.com" || got.HandedOverByName != "Agnes" ||
+			got.Note != d.Note || !got.HandedOverAt.Equal(now.Truncate(time.Microsecond)) {
+			t.Fatalf("draft round trip: %+v, %v", got, err)
+		}
+		own := newErasure(uuid.NewString(), "Lea@Example.com ")
+		other := newErasure(uuid.NewString(), "max@example.com")
+		for _, e := range []erasure.Erasure{own, other} {
+			if err := s.CreateErasure(ctx, e, nil, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n, err := s.CountAwaiting(ctx, "lea@example.com"); err != nil || n != 2 {
+			t.Errorf("CountAwaiting(lea) = %d, %v; want 2 (the draft and max's request)", n, err)
+		}
+
+		done := got
+		done.State, done.Reason, done.RequestedByID, done.RequestedByName, done.RequestedAt = erasure.Requested, "Art. 17", "max@example.com", "Max", now
+		dig := []string{s.IdentifierDigest("email", "eve@example.com")}
+		if err := s.CompleteDraft(ctx, done, dig, []string{"eve@example.com"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.CompleteDraft(ctx, done, dig, nil); !errors.Is(err, erasure.ErrStateChanged) {
+			t.Errorf("second completion: %v, want ErrStateChanged", err)
+		}
+		got, _ = s.GetErasure(ctx, d.ID)
+		if got.State != erasure.Requested || got.RequestedByID != "max@example.com" || got.HandedOverByID != "agent@example.com" || got.Note != d.Note {
+			t.Errorf("completed draft: %+v", got)
+		}
+		if ids, _ := s.ErasuresByIdentifier(ctx, "email", "EVE@example.com"); len(ids) != 1 || ids[0] != d.ID {
+			t.Errorf("digests of the completed draft: %v", ids)
+		}
+		if vals, err := s.ScrubList(ctx, d.ID); err != nil || len(vals) != 1 {
+			t.Errorf("scrub list of the completed draft: %v, %v", vals, err)
+		}
+		if n, _ := s.CountAwaiting(ctx, "lea@example.com"); n != 2 {
+			t.Errorf("CountAwaiting(lea) after completion = %d, want 2 (two requests by max)", n)
+		}
+		if n, _ := s.CountAwaiting(ctx, "MAX@example.com"); n != 1 {
+			t.Errorf("CountAwaiting(max) = %d, want 1 (lea's request)", n)
+		}
+	})
+}
