@@ -101,9 +101,15 @@ func TestErasedMarks(t *testing.T) {
 		t.Helper()
 		for _, look := range []func() (erasure.Mark, bool, error){
 			func() (erasure.Mark, bool, error) { return f.svc.SubjectErased(ctx, u.ID) },
-			func() (erasure.Mark, bool, error) { return f.svc.IdentifierErased(ctx, erasure.IdentEmail, "MIA.marked@example.com") },
-			func() (erasure.Mark, bool, error) { return f.svc.IdentifierErased(ctx, erasure.IdentPhone, "+4520771303") },
-			func() (erasure.Mark, bool, error) { return f.svc.IdentifierErased(ctx, erasure.IdentExternalID, "ext-mia.marked") },
+			func() (erasure.Mark, bool, error) {
+				return f.svc.IdentifierErased(ctx, erasure.IdentEmail, "MIA.marked@example.com")
+			},
+			func() (erasure.Mark, bool, error) {
+				return f.svc.IdentifierErased(ctx, erasure.IdentPhone, "+4520771303")
+			},
+			func() (erasure.Mark, bool, error) {
+				return f.svc.IdentifierErased(ctx, erasure.IdentExternalID, "ext-mia.marked")
+			},
 		} {
 			m, ok, err := look()
 			if err != nil || ok != (want != "") || (ok && (m.State != want || m.ErasureID != e.ID || m.Reference != "DSAR-T" || m.At.IsZero())) {
