@@ -16,6 +16,7 @@ import (
 	"github.com/example/dixa-console/apiclient"
 	"github.com/example/dixa-console/views"
 	"github.com/example/dixa-console/web/customer"
+	"github.com/example/dixa-console/web/erasure"
 	"github.com/example/dixa-console/web/reqctx"
 	"github.com/example/dixa-console/web/respond"
 	"github.com/example/dixa-console/web/role"
@@ -38,6 +39,9 @@ type Create struct {
 	Audit AuditLogger
 	// PhoneRegion normalises phone numbers typed without a country code.
 	PhoneRegion string
+	// Erased warns about identifiers of people the console erased; nil:
+	// no warning.
+	Erased ErasureMarks
 }
 
 // maxPrefill bounds a value taken from the query string.
@@ -119,6 +123,10 @@ type createPost struct {
 	vals []fieldValue
 	ids  createIdentifiers
 	v    views.ProfileForm
+	// erasedReason is why the person creates a customer with an
+	// identifier of an erased person; erasedIDs are those erasures.
+	erasedReason string
+	erasedIDs    []string
 }
 
 // render shows the form again with the person's input and a new token.
@@ -160,6 +168,9 @@ func (h *Create) Create(w http.ResponseWriter, r *http.Request) {
 		if fv := fieldByName(c.vals, f); fv.changed {
 			c.ids.set(f, fv.norm[0])
 		}
+	}
+	if !h.erasedAcknowledged(c) {
+		return
 	}
 	recheck := form.Get("recheck") == "1"
 	if (recheck || form.Get("confirm") != c.ids.confirmKey()) && !h.noDuplicates(c, recheck) {
@@ -222,6 +233,9 @@ func (h *Create) create(c *createPost) {
 	details := map[string]string{"fields": changedFields(c.vals), "identifiers": c.ids.names()}
 	if c.form.Get("confirm") == c.ids.confirmKey() {
 		details["duplicateConfirmed"] = "true"
+	}
+	if c.erasedReason != "" {
+		details["erasedIdentifier"], details["erasedReason"], details["erasures"] = "true", c.erasedReason, strings.Join(c.erasedIDs, ",")
 	}
 	u, err := h.API.CreateEndUser(r.Context(), customer.CreatePatch(changes(c.vals)))
 	if err == nil {
@@ -304,4 +318,57 @@ func (h *Create) lookup(ctx context.Context, ids createIdentifiers) ([]views.End
 		rows = append(rows, views.EndUserRow{ID: u.ID, Name: customer.Name(u), Email: u.Email, Phone: u.PhoneNumber, ExternalID: u.ExternalID, Created: u.CreatedAt.Time})
 	}
 	return rows, nil
+}
+
+// erasedAcknowledged looks the identifiers given up among those of people
+// the console erased (keyed hashes, no call to Dixa) and reports whether
+// creating may go ahead: when none matches, or when the person gave a
+// reason for creating the customer again, bound to those identifiers by
+// erasedConfirm. Otherwise the form comes back with the warnings and asks
+// for the reason (409; 422 when the reason is missing or too long).
+func (h *Create) erasedAcknowledged(c *createPost) bool {
+	var matched []string
+	seen := map[string]bool{}
+	for _, f := range []struct {
+		field customer.Field
+		kind  string
+	}{
+		{customer.Email, erasure.IdentEmail}, {customer.AdditionalEmails, erasure.IdentEmail},
+		{customer.PhoneNumber, erasure.IdentPhone}, {customer.AdditionalPhoneNumbers, erasure.IdentPhone},
+		{customer.ExternalID, erasure.IdentExternalID},
+	} {
+		for _, val := range fieldByName(c.vals, f.field).norm {
+			n := identifierErased(c.r, h.Erased, f.kind, val)
+			if n == nil || seen[f.kind+":"+val] {
+				continue
+			}
+			seen[f.kind+":"+val] = true
+			matched = append(matched, f.kind+":"+strings.ToLower(val))
+			c.v.Erased = append(c.v.Erased, *n)
+			c.erasedIDs = append(c.erasedIDs, n.ErasureID)
+		}
+	}
+	if len(matched) == 0 {
+		return true
+	}
+	sum := sha256.Sum256([]byte(strings.Join(matched, "\x00")))
+	c.v.ErasedKey = hex.EncodeToString(sum[:8])
+	reason := strings.TrimSpace(c.form.Get("erasedReason"))
+	c.v.ErasedReason = reason
+	if c.form.Get("erasedConfirm") != c.v.ErasedKey {
+		c.render(http.StatusConflict)
+		return false
+	}
+	switch {
+	case reason == "":
+		c.v.ErasedReasonError = "Say why this person is created again; the reason is kept in the audit log."
+	case len(reason) > 1000 || customer.HasControl(strings.ReplaceAll(reason, "\n", "")):
+		c.v.ErasedReasonError = "Keep the reason under 1000 characters, without control characters."
+	default:
+		c.erasedReason = reason
+		return true
+	}
+	c.v.Errors = append(c.v.Errors, views.FieldError{Field: "erasedReason", Label: "Reason", Message: c.v.ErasedReasonError})
+	c.render(http.StatusUnprocessableEntity)
+	return false
 }

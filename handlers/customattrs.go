@@ -75,6 +75,14 @@ func selectOptions(opts []customer.Option, cur customer.AttrHeld) []views.AttrOp
 	return out
 }
 
+// readOnlyAttrs shows every attribute without a control (an erased
+// customer's).
+func readOnlyAttrs(a *views.AttrSection) {
+	for i := range a.Rows {
+		a.Rows[i].Editable = false
+	}
+}
+
 func anyEditable(rows []views.AttrRow) bool {
 	return slices.ContainsFunc(rows, func(r views.AttrRow) bool { return r.Editable })
 }
@@ -190,6 +198,9 @@ func (h *Profile) SaveAttributes(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := r.ParseForm(); err != nil {
 		respond.Error(w, r, respond.FormError(err, "The form could not be read."))
+		return
+	}
+	if refuseErased(w, r, h.Erased, id) {
 		return
 	}
 	defs, err := h.Defs.Get(r.Context())

@@ -31,6 +31,8 @@ type Edit struct {
 	Audit AuditLogger
 	// PhoneRegion normalises phone numbers typed without a country code.
 	PhoneRegion string
+	// Erased refuses changes to a customer the console erased; nil: none.
+	Erased ErasureMarks
 }
 
 // Form serves GET /endusers/{id}/edit: the writable fields with the API's
@@ -43,6 +45,9 @@ func (h *Edit) Form(w http.ResponseWriter, r *http.Request) {
 	id, ok := pathID(r)
 	if !ok {
 		respond.Error(w, r, noSuchCustomer())
+		return
+	}
+	if refuseErased(w, r, h.Erased, id) {
 		return
 	}
 	u, err := h.API.GetEndUser(r.Context(), id)
@@ -121,7 +126,7 @@ func (h *Edit) Save(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	form, ok := readProfileForm(w, r, "The form could not be read. Open the edit page again.")
-	if !ok {
+	if !ok || refuseErased(w, r, h.Erased, id) {
 		return
 	}
 	s := &editSave{h: h, w: w, r: r, id: id, vals: readFields(form, true, h.PhoneRegion), recheck: form.Get("recheck") == "1",

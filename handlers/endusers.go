@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/example/dixa-console/views"
 	"github.com/example/dixa-console/web/apperr"
 	"github.com/example/dixa-console/web/customer"
+	"github.com/example/dixa-console/web/erasure"
 	"github.com/example/dixa-console/web/respond"
 	"github.com/example/dixa-console/web/role"
 )
@@ -30,7 +32,15 @@ type EndUsers struct {
 	API EndUserLister
 	// PhoneRegion normalises phone numbers typed without a country code.
 	PhoneRegion string
+	// Erased warns about identifiers of erased people; nil: no warning.
+	Erased ErasureMarks
 }
+
+// TypingHeader marks a search sent while the person is still typing (set
+// by the page's script on search-as-you-type requests, never on Enter or
+// the button): a term that is not a whole identifier is then not sent to
+// Dixa, and the results region says what Enter would search.
+const TypingHeader = "X-Search-Typing"
 
 // Page sizes of the list.
 const (
@@ -48,21 +58,11 @@ func (h *EndUsers) List(w http.ResponseWriter, r *http.Request) {
 	q, by := qv.Get("q"), qv.Get("by")
 	opts := []respond.Option{respond.Section("endusers"), respond.Search(q, by)}
 
-	limit := DefaultPageLimit
-	if s := qv.Get("pageLimit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > MaxPageLimit {
-			respond.Error(w, r, respond.BadRequest("pageLimit must be a whole number from 1 to "+strconv.Itoa(MaxPageLimit)+"."))
-			return
-		}
-		limit = n
-	}
-	pageKey := qv.Get("pageKey")
-	if !validPageKey(pageKey) {
-		respond.Error(w, r, respond.BadRequest("That page link is not valid. Start again from the first page."))
+	limit, pageKey, err := listPaging(qv)
+	if err != nil {
+		respond.Error(w, r, err)
 		return
 	}
-
 	s, err := customer.New(h.PhoneRegion).ParseSearch(q, by)
 	if err != nil {
 		if ae, ok := apperr.As(err); ok {
@@ -78,6 +78,14 @@ func (h *EndUsers) List(w http.ResponseWriter, r *http.Request) {
 		respond.Redirect(w, r, "/endusers/"+s.Value)
 		return
 	}
+	v := views.EndUserList{Query: q, By: by, Kind: string(s.Kind), KindLabel: s.Kind.Label(), Searched: s.Value,
+		Fallback: s.Fallback, PhoneHint: s.PhoneHint}
+	if respond.IsFragment(r) && r.Header.Get(TypingHeader) == "1" && !s.Complete() {
+		v.Typing = s.EnterHint()
+		respond.Page(w, r, http.StatusOK, "Customers", listContent(r, v), opts...)
+		return
+	}
+	v.Erased = h.erasedIdentifier(r, s)
 
 	page, err := h.API.ListEndUsers(r.Context(), s.ListOptions(limit, pageKey))
 	if err != nil {
@@ -87,8 +95,7 @@ func (h *EndUsers) List(w http.ResponseWriter, r *http.Request) {
 		respond.Error(w, r, err)
 		return
 	}
-
-	v := views.EndUserList{Query: q, By: by, Kind: string(s.Kind), KindLabel: s.Kind.Label(), Searched: s.Value, Rows: make([]views.EndUserRow, 0, len(page.Items))}
+	v.Rows = make([]views.EndUserRow, 0, len(page.Items))
 	for _, u := range page.Items {
 		v.Rows = append(v.Rows, views.EndUserRow{
 			ID: u.ID, Name: customer.Name(u), Email: u.Email, Phone: u.PhoneNumber,
@@ -111,10 +118,38 @@ func (h *EndUsers) List(w http.ResponseWriter, r *http.Request) {
 	if pageKey != "" {
 		v.FirstURL = keep("")
 	}
-	if s.Kind != customer.SearchNone && len(v.Rows) == 0 && pageKey == "" {
+	if s.OffersCreate() && len(v.Rows) == 0 && pageKey == "" {
 		v.CreateURL = views.WithQuery("/endusers/new", string(s.CreateField()), s.Value)
 	}
 	respond.Page(w, r, http.StatusOK, "Customers", listContent(r, v), opts...)
+}
+
+// listPaging reads the page size and the page cursor of the list.
+func listPaging(qv url.Values) (int, string, error) {
+	limit := DefaultPageLimit
+	if s := qv.Get("pageLimit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > MaxPageLimit {
+			return 0, "", respond.BadRequest("pageLimit must be a whole number from 1 to " + strconv.Itoa(MaxPageLimit) + ".")
+		}
+		limit = n
+	}
+	pageKey := qv.Get("pageKey")
+	if !validPageKey(pageKey) {
+		return 0, "", respond.BadRequest("That page link is not valid. Start again from the first page.")
+	}
+	return limit, pageKey, nil
+}
+
+// erasedIdentifier warns when the searched email, phone number or external
+// ID belonged to a person the console erased.
+func (h *EndUsers) erasedIdentifier(r *http.Request, s customer.Search) *views.ErasedNote {
+	kind := map[customer.SearchKind]string{customer.SearchEmail: erasure.IdentEmail,
+		customer.SearchPhone: erasure.IdentPhone, customer.SearchExternalID: erasure.IdentExternalID}[s.Kind]
+	if kind == "" {
+		return nil
+	}
+	return identifierErased(r, h.Erased, kind, s.Value)
 }
 
 // listContent is the whole page, or only the results region when htmx

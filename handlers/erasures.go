@@ -15,6 +15,7 @@ import (
 	"github.com/example/dixa-console/apiclient"
 	"github.com/example/dixa-console/views"
 	"github.com/example/dixa-console/web/apperr"
+	"github.com/example/dixa-console/web/customer"
 	"github.com/example/dixa-console/web/erasure"
 	"github.com/example/dixa-console/web/reqctx"
 	"github.com/example/dixa-console/web/respond"
@@ -159,6 +160,9 @@ func (h *Erasures) Preview(w http.ResponseWriter, r *http.Request) {
 		respond.Error(w, r, err)
 		return
 	}
+	if refuseErased(w, r, h.Svc, id) {
+		return
+	}
 	p, err := h.Svc.Preview(r.Context(), id)
 	if err != nil {
 		respond.Error(w, r, err)
@@ -166,6 +170,10 @@ func (h *Erasures) Preview(w http.ResponseWriter, r *http.Request) {
 	}
 	v := h.previewView(p)
 	v.Form.ReceivedAt = v.Today
+	if p.Draft != nil {
+		// The lead completes what the agent handed over.
+		v.Form.Reference, v.Form.ReceivedAt = p.Draft.Reference, erasure.FmtDate(p.Draft.ReceivedAt)
+	}
 	respond.Page(w, r, http.StatusOK, "Erase customer data", views.ErasurePreviewPage(v), respond.Section("erasures"))
 }
 
@@ -202,6 +210,10 @@ func (h *Erasures) previewView(p erasure.Preview) views.ErasurePreview {
 	for _, e := range p.Earlier {
 		v.Earlier = append(v.Earlier, h.erasureView(e))
 	}
+	if p.Draft != nil {
+		d := h.erasureView(*p.Draft)
+		v.Draft = &d
+	}
 	return v
 }
 
@@ -231,6 +243,9 @@ func (h *Erasures) Request(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := r.ParseForm(); err != nil {
 		respond.Error(w, r, respond.FormError(err, "The erasure form could not be read."))
+		return
+	}
+	if refuseErased(w, r, h.Svc, subject) {
 		return
 	}
 	f := readErasureForm(r)
@@ -268,8 +283,9 @@ func (h *Erasures) decide(w http.ResponseWriter, r *http.Request, approve bool) 
 		return
 	}
 	rid, err := erasureID(r)
+	var e erasure.Erasure
 	if err == nil {
-		_, err = h.Svc.Get(r.Context(), rid)
+		e, err = h.Svc.Get(r.Context(), rid)
 	}
 	if err != nil {
 		respond.Error(w, r, err)
@@ -280,6 +296,16 @@ func (h *Erasures) decide(w http.ResponseWriter, r *http.Request, approve bool) 
 		return
 	}
 	comment := r.PostFormValue("comment")
+	typed := r.PostFormValue("confirmReference")
+	if approve && erasure.CanDecide(e, me) && !erasure.ConfirmsReference(e, typed) {
+		// Asked once more: nothing is decided, the form is kept.
+		d := decisionForm{Comment: comment, Reference: typed, Problem: "Type the reference of this request, " + e.Reference + ", to approve it."}
+		if strings.TrimSpace(typed) != "" {
+			d.Problem = "That is not the reference of this request. Type " + e.Reference + " to approve it."
+		}
+		h.detailPage(w, r, e, me, http.StatusUnprocessableEntity, d)
+		return
+	}
 	if approve {
 		_, err = h.Svc.Approve(r.Context(), rid, me, comment)
 	} else {
@@ -329,7 +355,8 @@ func (h *Erasures) erasureView(e erasure.Erasure) views.Erasure {
 		DecidedBy: auditActorLabel(e.DecidedByID, e.DecidedByName), DecidedAt: e.DecidedAt, DecisionComment: e.DecisionComment,
 		SubmittedAt: e.SubmittedAt, DixaRequestID: e.DixaRequestID, ProcessedAt: e.ProcessedAt, VerifiedAt: e.VerifiedAt,
 		Blocked: e.BlockedConversations, Failure: e.Failure, MaybeSent: e.MaybeSent, Extended: !e.ExtendedAt.IsZero(),
-		ExtensionReason: e.ExtensionReason, LastCheckedAt: e.LastCheckedAt}
+		ExtensionReason: e.ExtensionReason, LastCheckedAt: e.LastCheckedAt,
+		HandedOverBy: auditActorLabel(e.HandedOverByID, e.HandedOverByName), HandedOverAt: e.HandedOverAt, Note: e.Note}
 }
 
 // Show serves GET /erasures/{rid}: the status page. With ?panel=status and
@@ -351,11 +378,34 @@ func (h *Erasures) Show(w http.ResponseWriter, r *http.Request) {
 		respond.Error(w, r, err)
 		return
 	}
-	v := views.ErasureDetail{E: h.erasureView(e), CanDecide: erasure.CanDecide(e, me), IsRequester: erasure.IsRequester(e, me)}
-	v.CanExtend = e.ExtendedAt.IsZero() && e.State != erasure.Verified && e.State != erasure.Rejected
 	if r.URL.Query().Get("panel") == "status" && respond.IsFragment(r) {
-		respond.Fragment(w, r, http.StatusOK, views.ErasureStatusPanel(v))
+		respond.Fragment(w, r, http.StatusOK, views.ErasureStatusPanel(h.detailView(e, me)))
 		return
+	}
+	h.detailPage(w, r, e, me, http.StatusOK, decisionForm{})
+}
+
+// decisionForm is the approval form as the lead typed it, and why it came
+// back.
+type decisionForm struct{ Comment, Reference, Problem string }
+
+// detailView is the status panel's part of the request's page.
+func (h *Erasures) detailView(e erasure.Erasure, me erasure.Actor) views.ErasureDetail {
+	v := views.ErasureDetail{E: h.erasureView(e), CanDecide: erasure.CanDecide(e, me), IsRequester: erasure.IsRequester(e, me),
+		CanDiscard: erasure.CanDiscard(e)}
+	v.CanExtend = e.ExtendedAt.IsZero() && e.State != erasure.Verified && e.State != erasure.Rejected && e.State != erasure.Draft
+	return v
+}
+
+// detailPage is the whole page of a request: its state, the request, and
+// while it waits for a decision or for a lead to complete it, whom it
+// erases as Dixa has them now (looked up for this page, not stored), the
+// decision forms, and the history.
+func (h *Erasures) detailPage(w http.ResponseWriter, r *http.Request, e erasure.Erasure, me erasure.Actor, status int, d decisionForm) {
+	v := h.detailView(e, me)
+	v.Comment, v.ConfirmReference, v.ConfirmProblem = d.Comment, d.Reference, d.Problem
+	if e.State == erasure.Requested || e.State == erasure.Draft {
+		v.Whom = h.whom(r, e.SubjectID)
 	}
 	trail, err := h.Trail.ListAudit(r.Context(), store.AuditFilter{TargetType: "erasure", TargetID: e.ID, Ascending: true, Limit: 200})
 	if err != nil {
@@ -365,7 +415,36 @@ func (h *Erasures) Show(w http.ResponseWriter, r *http.Request) {
 	for _, a := range trail {
 		v.Trail = append(v.Trail, auditRow(a))
 	}
-	respond.Page(w, r, http.StatusOK, "Erasure request", views.ErasureDetailPage(v), respond.Section("erasures"))
+	respond.Page(w, r, status, "Erasure request", views.ErasureDetailPage(v), respond.Section("erasures"))
+}
+
+// whom looks the customer of a request up in Dixa for the lead deciding
+// on it; a failed look-up is said on the page, which still works.
+func (h *Erasures) whom(r *http.Request, subjectID string) *views.ErasureWhom {
+	sub, err := h.Svc.Subject(r.Context(), subjectID)
+	if err != nil {
+		c := respond.Classify(err)
+		reqctx.Logger(r.Context()).Warn("customer of an erasure request not looked up", "status", c.Status, "err", err)
+		msg := "The customer could not be looked up in Dixa just now (" + c.Title + "). Open the profile before deciding."
+		if errors.Is(err, apiclient.ErrNotFound) {
+			msg = "Dixa has no customer with this ID any more."
+		}
+		return &views.ErasureWhom{Problem: msg}
+	}
+	u := sub.User
+	wv := &views.ErasureWhom{Name: customer.Name(u), ExternalID: u.ExternalID,
+		Conversations: sub.Conversations, ConversationsIncomplete: sub.ConversationsIncomplete}
+	for _, e := range append([]string{u.Email}, u.AdditionalEmails...) {
+		if e != "" {
+			wv.Emails = append(wv.Emails, e)
+		}
+	}
+	for _, p := range append([]string{u.PhoneNumber}, u.AdditionalPhoneNumbers...) {
+		if p != "" {
+			wv.Phones = append(wv.Phones, p)
+		}
+	}
+	return wv
 }
 
 // Extend serves POST /erasures/{rid}/extend: the one allowed extension of

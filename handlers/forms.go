@@ -43,9 +43,10 @@ func profileSpecs(region string) []fieldSpec {
 		customer.ExternalID:  {label: "External ID", typ: "text", autocomplete: "off"},
 		customer.AvatarURL: {label: "Avatar URL", typ: "url", autocomplete: "off",
 			hint: "An https:// or http:// address of an image."},
-		customer.MiddleNames:            {label: "Middle names", typ: "lines", hint: "One per line."},
-		customer.AdditionalEmails:       {label: "Additional emails", typ: "lines", hint: "One per line."},
-		customer.AdditionalPhoneNumbers: {label: "Additional phone numbers", typ: "lines", hint: "One per line."},
+		customer.MiddleNames:      {label: "Middle names", typ: "lines", hint: "One per line."},
+		customer.AdditionalEmails: {label: "Additional emails", typ: "lines", hint: "One per line."},
+		customer.AdditionalPhoneNumbers: {label: "Additional phone numbers", typ: "lines",
+			hint: "One per line; a number without a country code is " + customer.PhoneHint(region) + "."},
 	}
 	var out []fieldSpec
 	for _, f := range customer.Fields() {

@@ -34,6 +34,9 @@ type Profile struct {
 	// Audit receives a customattributes.updated entry per attribute save
 	// that writes, is blocked by a conflict or fails upstream; nil: no log.
 	Audit AuditLogger
+	// Erased says whether the console erased the customer: their profile
+	// then says so and offers no change. Nil: never.
+	Erased ErasureMarks
 }
 
 // ConvPageLimit is the number of conversations per page.
@@ -96,6 +99,9 @@ func (h *Profile) Show(w http.ResponseWriter, r *http.Request) {
 		reqctx.Logger(r.Context()).Warn("custom attribute definitions unavailable", "err", defsErr)
 	}
 	v.Attrs = attrSection(u, defs, defsErr == nil)
+	if v.Erased = subjectErased(r, h.Erased, id); v.Erased != nil {
+		readOnlyAttrs(&v.Attrs)
+	}
 	if anyEditable(v.Attrs.Rows) {
 		v.Attrs.Token = h.Guard.tokens.Issue()
 	}
@@ -168,6 +174,8 @@ func savedNotice(s string) (string, string) {
 		return "Customer created.", "ok"
 	case "attrs":
 		return "Custom attributes saved.", "ok"
+	case "handover":
+		return "Handed to the leads. A lead completes the erasure request and a second lead approves it; nothing is sent to Dixa before that.", "ok"
 	}
 	return "", ""
 }

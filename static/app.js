@@ -46,6 +46,16 @@
     b.addEventListener("click", function () { window.print(); });
   });
 
+  // A search sent while typing (not by Enter or the button) says so: the
+  // server then searches only a whole identifier and otherwise says what
+  // Enter would search.
+  document.addEventListener("htmx:configRequest", function (e) {
+    var d = e.detail, f = d.elt;
+    if (f && f.matches && f.matches("form.search") && !(d.triggeringEvent && d.triggeringEvent.type === "submit")) {
+      d.headers["X-Search-Typing"] = "1";
+    }
+  });
+
   // Confirmation for buttons that ask for it (data-confirm), without eval.
   document.addEventListener("click", function (e) {
     var b = e.target.closest && e.target.closest("[data-confirm]");

@@ -34,6 +34,13 @@ type Chrome struct {
 	By    string
 	// Section is the nav entry to mark current: "endusers", "erasures", "imports", "audit".
 	Section string
+
+	// PhoneHint says how a phone number without a country code is read
+	// ("read as a Danish number; add +49 for Germany").
+	PhoneHint string
+	// Awaiting counts the erasure requests waiting for the signed-in lead
+	// (nil: none are counted); the navigation asks once per full page.
+	Awaiting func(ctx context.Context) int
 }
 
 type chromeKey struct{}

@@ -9,6 +9,7 @@ import (
 	"github.com/example/dixa-console/web/erasure"
 	"github.com/example/dixa-console/web/reqctx"
 	"github.com/example/dixa-console/web/respond"
+	"github.com/example/dixa-console/web/role"
 	"github.com/example/dixa-console/web/store"
 )
 
@@ -102,4 +103,21 @@ func (s *Server) spendPersonBudget(ctx context.Context, n int) error {
 		}
 	}
 	return nil
+}
+
+// awaitingCount is the number next to "Erasures" in a lead's navigation:
+// the requests waiting for their approval or to be completed. One count in
+// the database per page, no call to Dixa; 0 for anyone but a lead, and
+// when the database cannot say (logged).
+func (s *Server) awaitingCount(ctx context.Context) int {
+	id, ok := reqctx.IdentityFrom(ctx)
+	if !ok || !id.Allows(role.Lead) {
+		return 0
+	}
+	n, err := s.erasures.Awaiting(ctx, erasure.Actor{ID: id.ID, Name: id.Name})
+	if err != nil {
+		reqctx.Logger(ctx).Warn("erasures awaiting a lead not counted", "err", err)
+		return 0
+	}
+	return n
 }

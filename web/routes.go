@@ -14,7 +14,6 @@ import (
 // routes is the console's whole URL surface, with the middleware of each
 // part. Paths are relative to BASE_PATH.
 func (s *Server) routes() (http.Handler, error) {
-	endusers := &handlers.EndUsers{API: s.api, PhoneRegion: s.cfg.PhoneDefaultRegion}
 	writes := handlers.NewWriteGuard()
 	// A nil *store.Store inside the interface would not be nil to Record:
 	// without a store the handlers get a nil interface and log nothing.
@@ -22,9 +21,15 @@ func (s *Server) routes() (http.Handler, error) {
 	if s.store != nil {
 		auditLog = s.store
 	}
-	profile := &handlers.Profile{API: s.api, Defs: customer.NewDefinitions(s.api, customer.DefinitionTTL), Guard: writes, Audit: auditLog}
-	edit := &handlers.Edit{API: s.api, Guard: writes, PhoneRegion: s.cfg.PhoneDefaultRegion, Audit: auditLog}
-	create := &handlers.Create{API: s.api, Guard: writes, PhoneRegion: s.cfg.PhoneDefaultRegion, Audit: auditLog}
+	// Likewise the erasure marks: without the workflow nobody is erased.
+	var marks handlers.ErasureMarks
+	if s.erasures != nil {
+		marks = s.erasures
+	}
+	endusers := &handlers.EndUsers{API: s.api, PhoneRegion: s.cfg.PhoneDefaultRegion, Erased: marks}
+	profile := &handlers.Profile{API: s.api, Defs: customer.NewDefinitions(s.api, customer.DefinitionTTL), Guard: writes, Audit: auditLog, Erased: marks}
+	edit := &handlers.Edit{API: s.api, Guard: writes, PhoneRegion: s.cfg.PhoneDefaultRegion, Audit: auditLog, Erased: marks}
+	create := &handlers.Create{API: s.api, Guard: writes, PhoneRegion: s.cfg.PhoneDefaultRegion, Audit: auditLog, Erased: marks}
 
 	r := chi.NewRouter()
 	r.Use(s.requestContext, s.recoverPanics, s.securityHeaders, s.bodyLimit(1<<20))
@@ -104,6 +109,12 @@ func (s *Server) routes() (http.Handler, error) {
 			if s.store != nil {
 				erasures := s.erasureHandlers()
 				audit := &handlers.Audit{Store: s.store}
+				// Agents hand a GDPR request they received to the leads.
+				r.Group(func(r chi.Router) {
+					r.Use(s.requireRole(role.Agent), requestTimeout(pageTimeout))
+					r.Get("/endusers/{id}/erasure/handover", erasures.HandoverForm)
+					r.Post("/endusers/{id}/erasure/handover", erasures.Handover)
+				})
 				r.Group(func(r chi.Router) {
 					r.Use(s.auditErasureDenied, s.requireRole(role.Lead))
 					r.Get("/endusers/{id}/erasure", erasures.Preview)

@@ -15,6 +15,7 @@ import (
 	"github.com/example/dixa-console/apiclient"
 	"github.com/example/dixa-console/static"
 	"github.com/example/dixa-console/views"
+	"github.com/example/dixa-console/web/customer"
 	"github.com/example/dixa-console/web/erasure"
 	"github.com/example/dixa-console/web/reqctx"
 	"github.com/example/dixa-console/web/store"
@@ -131,6 +132,10 @@ func (s *Server) chrome(r *http.Request) views.Chrome {
 		HTMXURL:    s.assets.URL(static.HTMX),
 		HTMXConfig: s.htmxCfg,
 		Demo:       s.cfg.AuthMode == "dev",
+		PhoneHint:  customer.PhoneHint(s.cfg.PhoneDefaultRegion),
+	}
+	if s.erasures != nil {
+		c.Awaiting = s.awaitingCount
 	}
 	if id, ok := reqctx.IdentityFrom(r.Context()); ok {
 		c.UserName, c.UserID, c.Role = id.Name, id.ID, id.Role
