@@ -78,7 +78,9 @@ func TestErasureInBrowser(t *testing.T) {
 	err = chromedp.Do(second,
 		chromedp.Navigate(loc),
 		chromedp.WaitVisible(`[data-testid=approve]`),
+		chromedp.WaitVisible(`[data-testid=whom-name]`),
 		chromedp.SendKeys(`#approve-comment`, "Checked against the ticket"),
+		chromedp.SendKeys(`#confirm-reference`, "DSAR-2026-042"),
 		chromedp.Click(`[data-testid=approve]`),
 		chromedp.WaitVisible(`[data-testid=erasure-status]`),
 	)

@@ -154,7 +154,7 @@ func TestStepUpErasure(t *testing.T) {
 	sim, denied = len(env.Sim.Requests()), len(deniedEntries(t, env, "erasure.denied"))
 	resp, body = env.PostForm(t, requester, "/endusers/"+second.ID+"/erasure", requestForm("DSAR-STEP-3", second.Email))
 	assertStale(t, env, "request without signing in again", resp, body, sim, denied, access, "enduser", second.ID, "/endusers/"+second.ID+"/erasure")
-	if resp, body := env.PostForm(t, approver, "/erasures/"+rid+"/approve", url.Values{"comment": {"ok"}}); resp.StatusCode != http.StatusSeeOther {
+	if resp, body := env.PostForm(t, approver, "/erasures/"+rid+"/approve", url.Values{"comment": {"ok"}, "confirmReference": {"DSAR-STEP-1"}}); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("approve after signing in again: %d\n%s", resp.StatusCode, body)
 	}
 	if n := len(anonymizeCalls(env)); n != 1 {

@@ -155,7 +155,7 @@ func TestErasureFourEyesFlow(t *testing.T) {
 	if doc(t, body).Find(`[data-testid=approve-form]`).Length() != 1 {
 		t.Error("second lead is not offered the approve form")
 	}
-	approveConcurrently(t, env, rid, approver, other)
+	approveConcurrently(t, env, rid, "DSAR-2026-017", approver, other)
 
 	waitState(t, env, approver, rid, erasure.Verified)
 	_, body = env.Get(t, requester, "/erasures/"+rid)
@@ -215,7 +215,7 @@ func checkPreviewAndValidation(t *testing.T, env *webtest.Env, c *http.Client, s
 
 // approveConcurrently: two leads approve at the same moment, each clicking
 // several times; Dixa gets exactly one anonymize call, without force.
-func approveConcurrently(t *testing.T, env *webtest.Env, rid string, a, b *http.Client) {
+func approveConcurrently(t *testing.T, env *webtest.Env, rid, ref string, a, b *http.Client) {
 	t.Helper()
 	var wg sync.WaitGroup
 	statuses := make(chan int, 8)
@@ -225,7 +225,7 @@ func approveConcurrently(t *testing.T, env *webtest.Env, rid string, a, b *http.
 			c = b
 		}
 		wg.Go(func() {
-			resp, _ := env.PostForm(t, c, "/erasures/"+rid+"/approve", url.Values{"comment": {"checked against ticket"}})
+			resp, _ := env.PostForm(t, c, "/erasures/"+rid+"/approve", url.Values{"comment": {"checked against ticket"}, "confirmReference": {ref}})
 			statuses <- resp.StatusCode
 		})
 	}
@@ -343,7 +343,7 @@ func TestErasureBlockedByOpenConversationsThenForce(t *testing.T) {
 	}
 
 	rid := requestErasure(t, env, a, u.ID, requestForm("DSAR-open", confirm))
-	if resp, _ := env.PostForm(t, b, "/erasures/"+rid+"/approve", nil); resp.StatusCode != http.StatusSeeOther {
+	if resp, _ := env.PostForm(t, b, "/erasures/"+rid+"/approve", url.Values{"confirmReference": {"DSAR-open"}}); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("approve: %d", resp.StatusCode)
 	}
 	st, panel := statusOf(t, env, b, rid)
@@ -367,7 +367,7 @@ func TestErasureBlockedByOpenConversationsThenForce(t *testing.T) {
 
 	// Force path: a new request with force and a justification.
 	rid2 := requestErasure(t, env, a, u.ID, requestForm("DSAR-open-2", confirm, "force", "true", "forceReason", "Customer asked twice; open threads are spam"))
-	if resp, _ := env.PostForm(t, b, "/erasures/"+rid2+"/approve", nil); resp.StatusCode != http.StatusSeeOther {
+	if resp, _ := env.PostForm(t, b, "/erasures/"+rid2+"/approve", url.Values{"confirmReference": {"DSAR-open-2"}}); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("approve with force: %d", resp.StatusCode)
 	}
 	calls = anonymizeCalls(env)
