@@ -331,7 +331,7 @@ func TestErasedProfileRefusesChanges(t *testing.T) {
 		t.Errorf("receipt link %q", href)
 	}
 	for _, sel := range []string{"edit-link", "erasure-link", "handover-link", "attrs-form"} {
-		if d.Find(`[data-testid=` + sel + `]`).Length() != 0 {
+		if d.Find(`[data-testid=`+sel+`]`).Length() != 0 {
 			t.Errorf("the erased profile offers %s", sel)
 		}
 	}
