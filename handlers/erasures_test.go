@@ -170,9 +170,9 @@ func TestErasureFourEyesFlow(t *testing.T) {
 		t.Errorf("ErasuresByIdentifier = %v", ids)
 	}
 	// The list shows it.
-	_, body = env.Get(t, requester, "/erasures")
+	resp, body := env.Get(t, requester, "/erasures")
 	if st, _ := doc(t, body).Find(`[data-testid=erasure-row][data-id="` + rid + `"]`).Attr("data-state"); st != "verified" {
-		t.Errorf("list state = %q", st)
+		t.Errorf("list state = %q (%d)\n%s", st, resp.StatusCode, body[strings.Index(body, "<main"):])
 	}
 }
 

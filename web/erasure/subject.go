@@ -20,18 +20,24 @@ type Subject struct {
 }
 
 // Subject looks the customer of a request up in Dixa: the profile and the
-// number of conversations. The calls count against the person's request
-// budget (Spend); a failure to read the conversations leaves the count
-// incomplete rather than failing the look-up.
+// number of conversations. Like a profile page, the profile and the first
+// page of conversations come with the page's request; every further page
+// of conversations counts against the person's request budget (Spend). A
+// failure to read the conversations leaves the count incomplete rather
+// than failing the look-up.
 func (s *Service) Subject(ctx context.Context, subjectID string) (Subject, error) {
-	if err := s.spend(ctx, 1); err != nil {
-		return Subject{}, err
-	}
 	u, err := s.Dixa.GetEndUser(ctx, subjectID)
 	if err != nil {
 		return Subject{}, err
 	}
-	convs, err := conversations(ctx, s.Dixa, subjectID, func() error { return s.spend(ctx, 1) })
+	first := true
+	convs, err := conversations(ctx, s.Dixa, subjectID, func() error {
+		if first {
+			first = false
+			return nil
+		}
+		return s.spend(ctx, 1)
+	})
 	sub := Subject{User: u, Conversations: len(convs)}
 	if err != nil {
 		if ctx.Err() != nil && !errors.Is(err, errTooManyPages) {
