@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/example/dixa-console/apiclient"
 	"github.com/example/dixa-console/apiclient/dixasim"
@@ -82,8 +83,21 @@ func TestBrowserEndUsers(t *testing.T) {
 		if !strings.Contains(loc, "q=") {
 			t.Errorf("the search is not in the URL: %s", loc)
 		}
-		typeSearch(t, "no-such-customer-42", "no-such-customer-42")
-		run(t, "empty state", chromedp.WaitVisible(chromedp.CSS(`[data-testid="create-from-search"]`)))
+		// A term that is no email, phone number or Dixa ID is searched as
+		// an external ID on Enter, not while typing, and a miss is not
+		// offered for creating; an explicit external ID is.
+		typeSearch(t, "no-such-customer-42", "")
+		run(t, "typing hint", chromedp.Poll[chromedp.Void](
+			`(document.querySelector("#results [data-testid=typing-hint]") || {textContent: ""}).textContent.includes("press Enter to search external IDs")`,
+			chromedp.WithPollingTimeout(5*time.Second)))
+		run(t, "Enter searches", chromedp.SendKeys(chromedp.ID("q"), kb.Enter), chromedp.WaitVisible(chromedp.CSS(`#results [data-testid="search-explained"]`)))
+		if n := euRun(t, ctx, "create offers", chromedp.Evaluate[int](`document.querySelectorAll("[data-testid=create-from-search]").length`)); n != 0 {
+			t.Errorf("an auto term that fell back to external ID is offered for creating")
+		}
+		run(t, "explicit external ID", chromedp.SetValue(chromedp.ID("by"), "externalId"),
+			chromedp.Evaluate[chromedp.Void](`document.getElementById("by").dispatchEvent(new Event("change", {bubbles: true}))`),
+			chromedp.WaitVisible(chromedp.CSS(`[data-testid="create-from-search"]`)))
+		run(t, "back to any", chromedp.SetValue(chromedp.ID("by"), "auto"))
 		// A Dixa id opens the profile.
 		typeSearch(t, id, "")
 		run(t, "id opens the profile", chromedp.WaitVisible(chromedp.CSS(`[data-testid="profile-name"]`)))
