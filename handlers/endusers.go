@@ -54,7 +54,6 @@ func (h *EndUsers) List(w http.ResponseWriter, r *http.Request) {
 	if !allowed(w, r, nil, role.Viewer) {
 		return
 	}
-	w.Header().Add("Vary", TypingHeader)
 	qv := r.URL.Query()
 	q, by := qv.Get("q"), qv.Get("by")
 	opts := []respond.Option{respond.Section("endusers"), respond.Search(q, by)}
