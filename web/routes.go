@@ -49,7 +49,7 @@ func (s *Server) routes() (http.Handler, error) {
 		r.Method(http.MethodGet, "/metrics", s.metrics.handler())
 		r.Mount("/static", http.StripPrefix(s.cfg.BasePath+"/static", s.assets))
 
-		// Sign-in and sign-out (auth.go): cross-origin protected, no identity needed.
+		// Sign-in and sign-out (signin.go): cross-origin protected, no identity needed.
 		r.Group(func(r chi.Router) {
 			r.Use(s.crossOrigin)
 			r.Get("/login", s.loginPage)

@@ -44,7 +44,7 @@ type Server struct {
 	handler http.Handler
 	ready   singleflight.Group
 	htmxCfg string
-	auth    *authState // sign-in, sessions, per-person limit (auth.go)
+	auth    *authState // sign-in, sessions, per-person limit (session.go, signin.go, access.go)
 	store   *store.Store
 	tracker *handlers.ErasureTracker // follows erasures to completion
 	imports *importsState            // bulk import runner and handlers (imports.go)
