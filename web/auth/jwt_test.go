@@ -21,7 +21,7 @@ func TestVerifierChecksEverything(t *testing.T) {
 	if err != nil {
 		t.Fatalf("good assertion: %v", err)
 	}
-	if c.ID != "ada@example.com" || c.Name != "Ada L." || !slices.Equal(c.Groups, []string{"support-leads", "support-agents"}) || c.Issuer != iss.URL {
+	if c.ID != iss.URL+"|sub-ada@example.com" || c.Email != "ada@example.com" || c.Name != "Ada L." || !slices.Equal(c.Groups, []string{"support-leads", "support-agents"}) || c.Issuer != iss.URL {
 		t.Errorf("claims %+v", c)
 	}
 
