@@ -91,6 +91,9 @@ func (s *Server) forbidden(w http.ResponseWriter, r *http.Request, need role.Rol
 		CorrelationID: reqctx.RequestID(r.Context()),
 	}
 	if v.Who == "" {
+		v.Who = id.Email
+	}
+	if v.Who == "" {
 		v.Who = id.ID
 	}
 	respond.Page(w, r, http.StatusForbidden, "Not allowed", views.ForbiddenPage(v))

@@ -32,6 +32,9 @@ type Deps struct {
 	// intervals); nil means the defaults. New sets its API, Store, Log and
 	// OnError (the poll-error metric).
 	ErasureTracker *handlers.ErasureTracker
+	// Now is the clock of sessions, sign-ins in progress and the sign-in
+	// limit; nil: time.Now. Tests move it instead of waiting.
+	Now func() time.Time
 }
 
 // Server is the console's HTTP handler and what it holds.
@@ -80,7 +83,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 		}
 	}
 	s.imports = s.newImports()
-	if s.auth, err = newAuthState(cfg); err != nil {
+	if s.auth, err = newAuthState(cfg, d.Now); err != nil {
 		return nil, err
 	}
 	h, err := s.routes()

@@ -8,6 +8,9 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/sync/singleflight"
+
+	"github.com/example/dixa-console/handlers"
 	"github.com/example/dixa-console/views"
 	"github.com/example/dixa-console/web/auth"
 	"github.com/example/dixa-console/web/reqctx"
@@ -26,12 +29,22 @@ type authState struct {
 	sessions *auth.Sessions
 	header   *auth.Header
 	oidc     *auth.OIDC
-	limiter  *auth.PersonLimiter
+	// refresher reads a session's groups again at the provider: oidc
+	// (tests put a fake here). refreshes runs one refresh per session.
+	refresher groupRefresher
+	refreshes singleflight.Group
+	limiter   *auth.PersonLimiter
+	// signIns limits sign-in attempts per client address.
+	signIns *auth.AddrLimiter
 	// roleFresh: see defaultRoleFreshness.
 	roleFresh time.Duration
+	now       func() time.Time
 }
 
-func newAuthState(cfg Config) (*authState, error) {
+func newAuthState(cfg Config, now func() time.Time) (*authState, error) {
+	if now == nil {
+		now = time.Now
+	}
 	a := &authState{
 		mode: cfg.AuthMode,
 		sessions: auth.NewSessions(auth.SessionConfig{
@@ -40,9 +53,12 @@ func newAuthState(cfg Config) (*authState, error) {
 			BasePath: cfg.BasePath,
 			Idle:     cfg.SessionIdle,
 			Absolute: cfg.SessionAbsolute,
+			Now:      now,
 		}),
 		limiter:   auth.NewPersonLimiter(cfg.PersonRate, cfg.PersonBurst),
+		signIns:   auth.NewAddrLimiter(0, 0, 0, now),
 		roleFresh: cfg.RoleFreshness,
+		now:       now,
 	}
 	if a.roleFresh <= 0 {
 		a.roleFresh = defaultRoleFreshness
@@ -53,35 +69,51 @@ func newAuthState(cfg Config) (*authState, error) {
 			return nil, errors.New("dev sign-in is only allowed with the embedded simulator")
 		}
 	case "header":
-		a.header = &auth.Header{
-			UserHeader:   cfg.AuthHeaderUser,
-			NameHeader:   cfg.AuthHeaderName,
-			GroupsHeader: cfg.AuthHeaderGroups,
-			Secret:       cfg.AuthProxySecret,
-			Trusted:      cfg.AuthTrustedProxies,
+		h, err := newHeaderAuth(cfg)
+		if err != nil {
+			return nil, err
 		}
-		if cfg.AuthJWKSURL != "" {
-			a.header.Assertion = auth.NewVerifier(auth.VerifierConfig{
-				JWKSURL: cfg.AuthJWKSURL, Issuer: cfg.AuthJWTIssuer, Audience: cfg.AuthJWTAudience,
-				GroupsClaim: cfg.OIDCGroupsClaim,
-			})
-			a.header.AssertionHeader = cfg.AuthJWTHeader
-		}
-		if a.header.Secret == "" && a.header.Assertion == nil {
-			return nil, errors.New("header mode needs AUTH_PROXY_SECRET or a signed assertion verifier")
-		}
-		if len(a.header.Trusted) == 0 {
-			return nil, errors.New("header mode needs AUTH_TRUSTED_PROXIES")
-		}
+		a.header = h
 	case "oidc":
+		stepUp := cfg.StepUpMaxAge
+		if stepUp <= 0 {
+			stepUp = handlers.DefaultStepUp
+		}
 		a.oidc = auth.NewOIDC(auth.OIDCConfig{
 			Issuer: cfg.OIDCIssuer, ClientID: cfg.OIDCClientID, ClientSecret: cfg.OIDCClientSecret,
-			RedirectURL: cfg.OIDCRedirectURL, GroupsClaim: cfg.OIDCGroupsClaim,
+			RedirectURL: cfg.OIDCRedirectURL, GroupsClaim: cfg.OIDCGroupsClaim, StepUpMaxAge: stepUp, Now: now,
 		})
+		a.refresher = a.oidc
 	default:
 		return nil, errors.New("unknown AUTH_MODE " + strconv.Quote(cfg.AuthMode))
 	}
 	return a, nil
+}
+
+// newHeaderAuth reads the identity a sign-on proxy sends: plain headers
+// with a shared secret, or a signed assertion.
+func newHeaderAuth(cfg Config) (*auth.Header, error) {
+	h := &auth.Header{
+		UserHeader:   cfg.AuthHeaderUser,
+		NameHeader:   cfg.AuthHeaderName,
+		GroupsHeader: cfg.AuthHeaderGroups,
+		Secret:       cfg.AuthProxySecret,
+		Trusted:      cfg.AuthTrustedProxies,
+	}
+	if cfg.AuthJWKSURL != "" {
+		h.Assertion = auth.NewVerifier(auth.VerifierConfig{
+			JWKSURL: cfg.AuthJWKSURL, Issuer: cfg.AuthJWTIssuer, Audience: cfg.AuthJWTAudience,
+			GroupsClaim: cfg.OIDCGroupsClaim,
+		})
+		h.AssertionHeader = cfg.AuthJWTHeader
+	}
+	if h.Secret == "" && h.Assertion == nil {
+		return nil, errors.New("header mode needs AUTH_PROXY_SECRET or a signed assertion verifier")
+	}
+	if len(h.Trusted) == 0 {
+		return nil, errors.New("header mode needs AUTH_TRUSTED_PROXIES")
+	}
+	return h, nil
 }
 
 // signedIn establishes who is asking, on every request: from the sealed
@@ -115,54 +147,68 @@ func withIdentity(ctx context.Context, id reqctx.Identity) context.Context {
 	return views.WithChrome(ctx, c)
 }
 
+// isPoll reports whether the browser made the request on its own: an
+// htmx poll of a page that follows a job or an erasure. A poll is served
+// but does not count as the person using the console.
+func isPoll(r *http.Request) bool { return r.Header.Get(views.PollHeader) == "1" }
+
 // identify returns the identity of the request, if any.
 func (s *Server) identify(w http.ResponseWriter, r *http.Request) (reqctx.Identity, bool) {
-	ctx := r.Context()
-	log := reqctx.Logger(ctx)
-	a := s.auth
-	if a.mode == "header" {
-		c, err := a.header.Identify(ctx, r)
-		if err != nil {
-			if errors.Is(err, auth.ErrNoIdentity) && r.Header.Get(a.header.UserHeader) == "" {
-				log.Debug("not signed in: no identity header")
-			} else {
-				log.Warn("identity refused", "reason", err.Error(), "remote", r.RemoteAddr)
-			}
-			return reqctx.Identity{}, false
-		}
-		role, via := auth.RoleFor(c.Groups, s.cfg.RoleGroups)
-		// AuthTime is known only from a signed assertion (auth_time, else
-		// iat); plain headers leave it zero and the proxy's schedule applies.
-		return reqctx.Identity{ID: c.ID, Name: c.Name, Role: role, Groups: c.Groups, Via: via, AuthTime: c.AuthTime}, true
+	if s.auth.mode == "header" {
+		return s.identifyHeader(r)
 	}
-
-	tls := isTLS(r)
-	rec, err := a.sessions.Load(r, tls)
-	if err != nil {
+	log := reqctx.Logger(r.Context())
+	rec, err := s.auth.sessions.Load(r, s.isTLS(r), !isPoll(r))
+	switch {
+	case errors.Is(err, auth.ErrBadCookie):
 		log.Warn("session cookie rejected; treating the request as signed out", "reason", err.Error())
 		return reqctx.Identity{}, false
-	}
-	if rec == nil {
+	case err != nil:
+		log.Error("session store failed; treating the request as signed out", "err", err.Error())
+		return reqctx.Identity{}, false
+	case rec == nil:
 		return reqctx.Identity{}, false
 	}
-	if a.mode == "oidc" && time.Since(rec.GroupsAt) > a.roleFresh {
-		c, tok, err := a.oidc.Refresh(ctx, rec.Token)
-		if err != nil {
-			log.Warn("session ended: could not refresh the groups at the identity provider", "reason", err.Error(), "actor", rec.Claims.ID)
-			a.sessions.Revoke(rec.ID)
+	if s.auth.mode == "oidc" && s.auth.now().Sub(rec.GroupsAt) > s.auth.roleFresh {
+		if rec = s.auth.refreshGroups(r.Context(), rec); rec == nil {
 			return reqctx.Identity{}, false
 		}
-		now := time.Now()
-		a.sessions.Update(rec.ID, func(r *auth.Record) { r.Claims.Groups, r.Claims.Name, r.Token, r.GroupsAt = c.Groups, c.Name, tok, now })
-		rec.Claims.Groups, rec.Claims.Name = c.Groups, c.Name
 	}
-	id := reqctx.Identity{ID: rec.Claims.ID, Name: rec.Claims.Name, Groups: rec.Claims.Groups, SessionID: rec.ID, AuthTime: rec.AuthTime}
+	return s.identityOf(rec), true
+}
+
+// identifyHeader reads the identity the sign-on proxy sent with the
+// request.
+func (s *Server) identifyHeader(r *http.Request) (reqctx.Identity, bool) {
+	ctx := r.Context()
+	log := reqctx.Logger(ctx)
+	h := s.auth.header
+	c, err := h.Identify(ctx, r)
+	if err != nil {
+		if errors.Is(err, auth.ErrNoIdentity) && r.Header.Get(h.UserHeader) == "" {
+			log.Debug("not signed in: no identity header")
+		} else {
+			log.Warn("identity refused", "reason", err.Error(), "remote", r.RemoteAddr)
+		}
+		return reqctx.Identity{}, false
+	}
+	role, via := auth.RoleFor(c.Groups, s.cfg.RoleGroups)
+	// AuthTime is known only from a signed assertion (auth_time, else
+	// iat); plain headers leave it zero and the proxy's schedule applies.
+	return reqctx.Identity{ID: c.ID, Email: c.Email, Name: c.Name, Role: role, Groups: c.Groups, Via: via, AuthTime: c.AuthTime}, true
+}
+
+// identityOf is the person of a session, with the role of its groups (or
+// the one picked on the demo sign-in page).
+func (s *Server) identityOf(rec *auth.Record) reqctx.Identity {
+	id := reqctx.Identity{ID: rec.Claims.ID, Email: rec.Claims.Email, Name: rec.Claims.Name, Groups: rec.Claims.Groups,
+		SessionID: rec.ID, AuthTime: rec.AuthTime}
 	if rec.DevRole != "" {
 		id.Role, id.Via = rec.DevRole, "dev sign-in"
 	} else {
 		id.Role, id.Via = auth.RoleFor(rec.Claims.Groups, s.cfg.RoleGroups)
 	}
-	return id, true
+	return id
 }
 
 // notSignedIn answers a request without a valid sign-in: 401, or for a

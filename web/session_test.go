@@ -111,13 +111,21 @@ func TestOIDCSignIn(t *testing.T) {
 	if resp, _ := follow(t, env.Client(), cb); resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("callback in another browser: %d, want 401", resp.StatusCode)
 	}
-	// A forged state fails, and the attempt is used up.
+	// A forged state fails, and the attempt is used up: the same
+	// browser's cookie then finds no sign-in in progress.
 	forged := strings.Replace(cb, "state="+url.QueryEscape(q.Get("state")), "state=forged", 1)
 	cc := cloneJar(t, env, c)
 	if resp, _ := follow(t, cc, forged); resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("forged state: %d, want 401", resp.StatusCode)
 	}
+	if resp, _ := follow(t, c, cb); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("callback after the attempt was used up: %d, want 401", resp.StatusCode)
+	}
 
+	// Starting again signs in.
+	m.QueueUser(&mockoidc.MockUser{Subject: "u-1", Email: "ada@example.com", EmailVerified: true, PreferredUsername: "ada", Groups: []string{"engineering", "support-leads"}})
+	_, authURL = follow(t, c, env.URL+"/login?next=/endusers%3Fq%3Dx")
+	_, cb = follow(t, c, authURL)
 	resp, next := follow(t, c, cb)
 	if resp.StatusCode != http.StatusSeeOther || next != env.URL+"/endusers?q=x" {
 		t.Fatalf("callback: %d → %q", resp.StatusCode, next)

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/oauth2"
+
 	"github.com/example/dixa-console/views"
 	"github.com/example/dixa-console/web/auth"
 	"github.com/example/dixa-console/web/reqctx"
@@ -24,20 +26,66 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 	case "dev":
 		s.renderLogin(w, r, http.StatusOK, views.LoginView{Next: nxt})
 	case "oidc":
-		u, p, err := s.auth.oidc.Begin(r.Context(), nxt)
-		if err != nil {
-			respond.Error(w, r, &respond.Err{Status: http.StatusServiceUnavailable, Title: "Sign-in is not available",
-				Message: "The company's identity provider did not answer. Please try again in a moment.", RetryAfter: 10 * time.Second, Cause: err})
-			return
-		}
-		if err := s.auth.sessions.SavePending(w, r, isTLS(r), p); err != nil {
-			respond.Error(w, r, err)
-			return
-		}
-		http.Redirect(w, r, u, http.StatusFound)
+		s.beginOIDC(w, r, nxt)
 	default:
 		respond.Redirect(w, r, nxt)
 	}
+}
+
+// beginOIDC sends the browser to the provider, and keeps the sign-in in
+// progress on the server. It is a step-up sign-in (the provider must
+// authenticate the person again) when the browser still has a live
+// session, which happens when a page asked for a more recent sign-in, or
+// when the link says stepup=1.
+func (s *Server) beginOIDC(w http.ResponseWriter, r *http.Request, nxt string) {
+	tls := s.isTLS(r)
+	stepUp := r.URL.Query().Get("stepup") == "1"
+	if !stepUp {
+		rec, _ := s.auth.sessions.Load(r, tls, false)
+		stepUp = rec != nil
+	}
+	u, p, err := s.auth.oidc.Begin(r.Context(), nxt, stepUp)
+	if err != nil {
+		respond.Error(w, r, &respond.Err{Status: http.StatusServiceUnavailable, Title: "Sign-in is not available",
+			Message: "The company's identity provider did not answer. Please try again in a moment.", RetryAfter: 10 * time.Second, Cause: err})
+		return
+	}
+	if err := s.auth.sessions.SavePending(w, r, tls, p); err != nil {
+		if errors.Is(err, auth.ErrStoreFull) {
+			err = &respond.Err{Status: http.StatusServiceUnavailable, Title: "Sign-in is busy",
+				Message: "Too many sign-ins are in progress. Please try again in a minute.", RetryAfter: time.Minute, Cause: err}
+		}
+		respond.Error(w, r, err)
+		return
+	}
+	http.Redirect(w, r, u, http.StatusFound)
+}
+
+// limitSignIn gives each client address a budget of oidc sign-in
+// attempts (starting one, the callback), which anyone may make without
+// being signed in and which reach the identity provider and the audit
+// log. Over it: 429 with Retry-After, and nothing happens. The demo
+// sign-in (dev, only with the embedded simulator) and header mode (no
+// sign-in here) are not limited.
+func (s *Server) limitSignIn(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.auth.mode != "oidc" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		addr := auth.ClientAddr(r, s.cfg.AuthTrustedProxies)
+		if ok, wait := s.auth.signIns.Allow(addr); !ok {
+			// The access log has every refused request; this says why.
+			reqctx.Logger(r.Context()).Debug("sign-in attempts over the limit for the address", "addr", addr.String())
+			respond.Error(w, r, &respond.Err{
+				Status: http.StatusTooManyRequests, Title: "Too many sign-in attempts",
+				Message:    "There have been too many sign-in attempts from your network. Please wait a moment and try again.",
+				RetryAfter: max(wait, time.Second),
+			})
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // devRoles are the roles offered on the demo sign-in page.
@@ -70,19 +118,19 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.renderLogin(w, r, http.StatusUnprocessableEntity, v)
 		return
 	}
+	id := devID(f.Name)
 	rec := auth.Record{
-		Claims:  auth.Claims{ID: devID(f.Name), Name: f.Name, Groups: firstGroup(s.cfg.RoleGroups[f.Role])},
+		Claims:  auth.Claims{ID: id, Email: id, Name: f.Name, Groups: firstGroup(s.cfg.RoleGroups[f.Role])},
 		DevRole: f.Role, Via: "dev",
 	}
-	sid, err := s.auth.sessions.Create(w, r, isTLS(r), rec)
+	sid, err := s.auth.sessions.Create(w, r, s.isTLS(r), rec)
 	if err != nil {
 		respond.Error(w, r, err)
 		return
 	}
 	reqctx.Logger(r.Context()).Info("signed in", "actor", rec.Claims.ID, "role", f.Role, "via", "dev")
-	s.audit(reqctx.WithIdentity(r.Context(), reqctx.Identity{ID: rec.Claims.ID, Name: rec.Claims.Name, Role: f.Role,
-		Groups: rec.Claims.Groups, Via: "dev sign-in", SessionID: sid}),
-		actSignIn, "session", store.HashSession(sid), store.OutcomeOK, map[string]string{"method": "dev"})
+	rec.ID = sid
+	s.audit(reqctx.WithIdentity(r.Context(), s.identityOf(&rec)), actSignIn, "session", store.HashSession(sid), store.OutcomeOK, map[string]string{"method": "dev"})
 	respond.Redirect(w, r, f.Next)
 }
 
@@ -118,7 +166,8 @@ func (f loginForm) Validate() string {
 	return ""
 }
 
-// devID turns a demo name into a stable identity ("Ada Lovelace" →
+// devID turns a demo name into a stable identity, a lower-case email
+// address like every identity from plain headers ("Ada Lovelace" →
 // "ada-lovelace@demo.invalid").
 func devID(name string) string {
 	var b strings.Builder
@@ -174,18 +223,15 @@ func safeNext(p string) string {
 // drop the console's cache and storage.
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	if s.auth.mode != "header" {
-		if rec, _ := s.auth.sessions.Load(r, isTLS(r)); rec != nil {
+		tls := s.isTLS(r)
+		if rec, _ := s.auth.sessions.Load(r, tls, false); rec != nil {
 			reqctx.Logger(r.Context()).Info("signed out", "actor", rec.Claims.ID)
-			id := reqctx.Identity{ID: rec.Claims.ID, Name: rec.Claims.Name, Groups: rec.Claims.Groups, SessionID: rec.ID, AuthTime: rec.AuthTime}
-			if rec.DevRole != "" {
-				id.Role, id.Via = rec.DevRole, "dev sign-in"
-			} else {
-				id.Role, id.Via = auth.RoleFor(rec.Claims.Groups, s.cfg.RoleGroups)
-			}
-			s.audit(reqctx.WithIdentity(r.Context(), id), actSignOut, "session", store.HashSession(rec.ID), store.OutcomeOK,
+			s.audit(reqctx.WithIdentity(r.Context(), s.identityOf(rec)), actSignOut, "session", store.HashSession(rec.ID), store.OutcomeOK,
 				map[string]string{"method": rec.Via})
 		}
-		s.auth.sessions.Destroy(w, r, isTLS(r))
+		if err := s.auth.sessions.Destroy(w, r, tls); err != nil {
+			reqctx.Logger(r.Context()).Error("session store failed to revoke a session at sign-out", "err", err.Error())
+		}
 	}
 	// Not "cookies": browsers apply it to the cookies of the whole
 	// registrable domain (corp.example), not just this host, which would
@@ -197,70 +243,108 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	respond.Page(w, r, http.StatusOK, "Signed out", views.SignedOutPage(views.SignedOutView{Proxy: s.auth.mode == "header"}))
 }
 
-// callback serves GET /auth/callback: the end of the oidc sign-in.
+// callback serves GET /auth/callback: the end of the oidc sign-in. The
+// sign-in in progress is taken from the server in one step, so a
+// replayed callback (the same cookie again) finds nothing: each sign-in
+// ends once, and writes at most one audit entry, ok or denied.
 func (s *Server) callback(w http.ResponseWriter, r *http.Request) {
 	if s.auth.mode != "oidc" {
 		respond.Error(w, r, respond.NotFound("There is no page at this address."))
 		return
 	}
-	log := reqctx.Logger(r.Context())
-	tls := isTLS(r)
-	p, ok := s.auth.sessions.TakePending(w, r, tls)
-	q := r.URL.Query()
-	// fail refuses the sign-in; code is the short reason in the audit log
-	// (never the provider's or Go's error text).
-	fail := func(code, reason string, err error) {
-		if err != nil {
-			log.Warn("oidc sign-in failed", "reason", reason, "err", err.Error())
-		} else {
-			log.Warn("oidc sign-in failed", "reason", reason)
-		}
-		if code != "no_signin_in_progress" {
-			// Only a sign-in this browser started is audited: anyone can
-			// call the callback URL, and a stray or replayed call must not
-			// be able to flood the hash-chained log (it is in the request
-			// log above).
-			s.audit(r.Context(), actSignIn, "session", "", store.OutcomeDenied, map[string]string{"method": "oidc", "reason": code})
-		}
-		respond.Page(w, r, http.StatusUnauthorized, "Please sign in", views.SignInRequired(views.SignInView{Next: p.Next, CorrelationID: reqctx.RequestID(r.Context())}))
-	}
-	if !ok {
-		fail("no_signin_in_progress", "no sign-in in progress in this browser (expired or replayed)", nil)
+	p, ok, err := s.auth.sessions.TakePending(w, r, s.isTLS(r))
+	if err != nil {
+		respond.Error(w, r, err)
 		return
 	}
+	if !ok {
+		// Not audited: anyone can call this URL, and a stray or replayed
+		// call must not be able to flood the hash-chained log (it is in the
+		// request log).
+		s.refuseSignIn(w, r, p, "no_signin_in_progress", "no sign-in in progress in this browser (expired or replayed)", nil)
+		return
+	}
+	q := r.URL.Query()
 	if e := q.Get("error"); e != "" {
-		fail("provider_refused", "the identity provider refused: "+auth.CleanText(e, 64), nil)
+		s.refuseSignIn(w, r, p, "provider_refused", "the identity provider refused: "+auth.CleanText(e, 64), nil)
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 15*time.Second)
 	defer cancel()
 	c, tok, err := s.auth.oidc.Finish(ctx, p, q.Get("state"), q.Get("code"))
 	if err != nil {
-		code := "token_rejected"
-		switch {
-		case errors.Is(err, auth.ErrState):
-			code = "bad_state"
-		case errors.Is(err, auth.ErrNonce):
-			code = "bad_nonce"
-		}
-		fail(code, "token", err)
+		s.refuseSignIn(w, r, p, refusalCode(err), "token", err)
 		return
 	}
-	rec := auth.Record{Claims: c, Via: "oidc", Token: tok}
-	sid, err := s.auth.sessions.Create(w, r, tls, rec)
+	s.startOIDCSession(w, r, p, c, tok)
+}
+
+// refusalCode is the short reason of a refused oidc sign-in in the audit
+// log (never the provider's or Go's error text).
+func refusalCode(err error) string {
+	switch {
+	case errors.Is(err, auth.ErrState):
+		return "bad_state"
+	case errors.Is(err, auth.ErrNonce):
+		return "bad_nonce"
+	case errors.Is(err, auth.ErrEmailUnverified):
+		return "email_unverified"
+	case errors.Is(err, auth.ErrStaleAuth):
+		return "stale_authentication"
+	}
+	return "token_rejected"
+}
+
+// refuseSignIn answers a refused oidc sign-in: logged always, audited
+// (once: the sign-in in progress is used up) unless no sign-in was in
+// progress, and a page that says what to do.
+func (s *Server) refuseSignIn(w http.ResponseWriter, r *http.Request, p auth.Pending, code, reason string, err error) {
+	log := reqctx.Logger(r.Context())
+	if err != nil {
+		log.Warn("oidc sign-in failed", "reason", reason, "err", err.Error())
+	} else {
+		log.Warn("oidc sign-in failed", "reason", reason)
+	}
+	if code != "no_signin_in_progress" {
+		details := map[string]string{"method": "oidc", "reason": code}
+		if p.StepUp {
+			details["stepUp"] = "true"
+		}
+		s.audit(r.Context(), actSignIn, "session", "", store.OutcomeDenied, details)
+	}
+	switch code {
+	case "email_unverified":
+		respond.Error(w, r, &respond.Err{Status: http.StatusForbidden, Title: "Email address not verified",
+			Message: "The company's sign-on says your email address is not verified, so the console cannot tell who you are. Ask the IT service desk to verify it, then sign in again."})
+	case "stale_authentication":
+		respond.Error(w, r, &respond.Err{Status: http.StatusUnauthorized, Title: "Please sign in again",
+			Message: "The company's sign-on did not confirm that you signed in just now, which this step needs. Go back and sign in again; if it keeps happening, ask IT whether the sign-on honours max_age."})
+	default:
+		respond.Page(w, r, http.StatusUnauthorized, "Please sign in", views.SignInRequired(views.SignInView{Next: p.Next, CorrelationID: reqctx.RequestID(r.Context())}))
+	}
+}
+
+// startOIDCSession ends a sign-in the provider confirmed: a new session
+// whose sign-in time is the token's auth_time, and one audit entry.
+// Someone whose groups grant no role keeps the session (every page then
+// answers 403 saying whom to ask), but the sign-in counts as refused.
+func (s *Server) startOIDCSession(w http.ResponseWriter, r *http.Request, p auth.Pending, c auth.Claims, tok *oauth2.Token) {
+	rec := auth.Record{Claims: c, Via: "oidc", Token: tok, AuthTime: c.AuthTime}
+	sid, err := s.auth.sessions.Create(w, r, s.isTLS(r), rec)
 	if err != nil {
 		respond.Error(w, r, err)
 		return
 	}
-	role, via := auth.RoleFor(c.Groups, s.cfg.RoleGroups)
-	log.Info("signed in", "actor", c.ID, "role", role, "via", "oidc", "granted_by", via)
-	// Someone whose groups grant no role keeps the session (every page then
-	// answers 403 saying whom to ask), but the sign-in counts as refused.
+	rec.ID = sid
+	id := s.identityOf(&rec)
+	reqctx.Logger(r.Context()).Info("signed in", "actor", c.ID, "role", id.Role, "via", "oidc", "granted_by", id.Via, "step_up", p.StepUp)
 	outcome, details := store.OutcomeOK, map[string]string{"method": "oidc"}
-	if role == "" {
+	if p.StepUp {
+		details["stepUp"] = "true"
+	}
+	if id.Role == "" {
 		outcome, details["reason"] = store.OutcomeDenied, "no_mapped_group"
 	}
-	s.audit(reqctx.WithIdentity(r.Context(), reqctx.Identity{ID: c.ID, Name: c.Name, Role: role, Groups: c.Groups, Via: via, SessionID: sid}),
-		actSignIn, "session", store.HashSession(sid), outcome, details)
+	s.audit(reqctx.WithIdentity(r.Context(), id), actSignIn, "session", store.HashSession(sid), outcome, details)
 	respond.Redirect(w, r, safeNext(p.Next))
 }
