@@ -53,6 +53,9 @@ type Options struct {
 	Client []apiclient.Option // extra client options
 	// Tracker tunes the erasure poller; nil: fast test intervals.
 	Tracker *handlers.ErasureTracker
+	// Now is the console's clock of sessions and sign-in limits (a
+	// Clock's Now); nil: time.Now.
+	Now func() time.Time
 }
 
 // Config is the configuration `go run ./cmd/console` uses with no
@@ -126,7 +129,7 @@ func New(t testing.TB, o Options) *Env {
 		// Quick enough for tests that wait for an erasure to finish.
 		tracker = &handlers.ErasureTracker{Tick: 50 * time.Millisecond, Base: 100 * time.Millisecond, Max: time.Second, StaleAfter: 100 * time.Millisecond}
 	}
-	srv, err := web.New(cfg, web.Deps{API: api, Logger: log, Metrics: metrics, Store: db, ErasureTracker: tracker})
+	srv, err := web.New(cfg, web.Deps{API: api, Logger: log, Metrics: metrics, Store: db, ErasureTracker: tracker, Now: o.Now})
 	if err != nil {
 		t.Fatalf("web.New: %v", err)
 	}
