@@ -8,7 +8,7 @@ import (
 )
 
 // Config is the console's whole configuration, parsed once in cmd/console
-// from the environment and flags (interface.md §2) and passed down.
+// from the environment and flags and passed down.
 type Config struct {
 	ListenAddr string
 	// BasePath is the prefix the console is mounted under: "" for the root,

@@ -16,7 +16,7 @@ import (
 	"github.com/example/dixa-console/web/webtest"
 )
 
-// Checklist 14 over HTTP: the cookie as a browser receives it, over TLS
+// Over HTTP: the session cookie as a browser receives it, over TLS
 // (terminated by a local proxy) and plain.
 func TestSessionCookieOverHTTP(t *testing.T) {
 	for _, tc := range []struct {
@@ -171,7 +171,7 @@ func cloneJar(t *testing.T, env *webtest.Env, c *http.Client) *http.Client {
 	return cc
 }
 
-// Checklist 6: a person removed from the lead group loses the role within
+// A person removed from the lead group loses the role within
 // the freshness bound (here: at once), because the groups are re-read from
 // the provider with the refresh token; the role is never cached beyond it.
 func TestOIDCGroupsRefresh(t *testing.T) {

@@ -10,7 +10,8 @@ import (
 	"github.com/example/dixa-console/web/webtest"
 )
 
-// Checklist 1: missing, bad signature, wrong aud/iss, expired → refused.
+// An assertion missing, with a bad signature, the wrong aud or iss, or
+// expired is refused.
 func TestVerifierChecksEverything(t *testing.T) {
 	iss := webtest.NewIssuer(t)
 	v := auth.NewVerifier(auth.VerifierConfig{JWKSURL: iss.JWKSURL, Issuer: iss.URL, Audience: "console", GroupsClaim: "groups"})

@@ -41,7 +41,7 @@ func load(t *testing.T, s *Sessions, tls bool, c *http.Cookie) (*Record, error) 
 	return s.Load(r, tls, true)
 }
 
-// Checklist 14: every cookie attribute explicit; __Host- over TLS.
+// Every cookie attribute is explicit; __Host- over TLS.
 func TestSessionCookieAttributes(t *testing.T) {
 	for _, tc := range []struct {
 		sameSite string
@@ -79,7 +79,7 @@ func TestSessionCookieAttributes(t *testing.T) {
 	}
 }
 
-// Checklist 15: a new id at every sign-in, the old one revoked.
+// A new id at every sign-in, the old one revoked (no fixation).
 func TestSessionFixation(t *testing.T) {
 	s := NewSessions(SessionConfig{Keys: [][]byte{key(1)}, SameSite: "lax"})
 	before := login(t, s, false, Record{Claims: Claims{ID: "eve@example.com"}})
@@ -103,7 +103,7 @@ func TestSessionFixation(t *testing.T) {
 	}
 }
 
-// Checklist 16: revocation, idle and absolute expiry, on a fake clock.
+// Revocation, idle and absolute expiry, on a fake clock.
 func TestSessionLifetimes(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := NewSessions(SessionConfig{Keys: [][]byte{key(1)}, SameSite: "lax", Idle: 30 * time.Minute, Absolute: 2 * time.Hour})
@@ -153,7 +153,7 @@ func TestSessionLifetimes(t *testing.T) {
 	})
 }
 
-// Checklist 17: rotation; tampering and removed keys mean signed out.
+// Key rotation; tampering and removed keys mean signed out.
 func TestSessionKeyRotation(t *testing.T) {
 	shared := NewMemoryStore() // the records outlive a restart with new keys
 	old := NewSessions(SessionConfig{Keys: [][]byte{key(1)}, SameSite: "lax", Store: shared})
@@ -192,7 +192,7 @@ func TestSessionKeyRotation(t *testing.T) {
 	}
 }
 
-// Checklist 18: the cookie stays small and holds no personal data: only
+// The cookie stays small and holds no personal data: only
 // the sealed session id, whatever the groups.
 func TestSessionCookieSizeAndContent(t *testing.T) {
 	keys := [][]byte{key(7)}
