@@ -50,13 +50,14 @@ func (s *Server) routes() (http.Handler, error) {
 		r.Method(http.MethodGet, "/metrics", s.metrics.handler())
 		r.Mount("/static", http.StripPrefix(s.cfg.BasePath+"/static", s.assets))
 
-		// Sign-in and sign-out (auth.go): cross-origin protected, no identity needed.
+		// Sign-in and sign-out (signin.go): cross-origin protected, no identity
+		// needed; oidc sign-in attempts limited per client address.
 		r.Group(func(r chi.Router) {
 			r.Use(s.crossOrigin)
-			r.Get("/login", s.loginPage)
-			r.Post("/login", s.login)
+			r.With(s.limitSignIn).Get("/login", s.loginPage)
+			r.With(s.limitSignIn).Post("/login", s.login)
 			r.Post("/logout", s.logout)
-			r.Get("/auth/callback", s.callback)
+			r.With(s.limitSignIn).Get("/auth/callback", s.callback)
 		})
 
 		r.Group(func(r chi.Router) {
