@@ -18,16 +18,27 @@ import (
 )
 
 // eachDB runs fn against a fresh SQLite store, and against a fresh schema
-// of the PostgreSQL at TEST_DATABASE_URL when that is set (CI sets it).
+// of the PostgreSQL at TEST_DATABASE_URL (see postgresURL).
 func eachDB(t *testing.T, fn func(t *testing.T, s *Store)) {
 	t.Run("sqlite", func(t *testing.T) { fn(t, openSQLite(t)) })
-	t.Run("postgres", func(t *testing.T) {
-		u := os.Getenv("TEST_DATABASE_URL")
-		if u == "" {
-			t.Skip("TEST_DATABASE_URL not set")
-		}
-		fn(t, openPostgres(t, u))
-	})
+	t.Run("postgres", func(t *testing.T) { fn(t, openPostgres(t, postgresURL(t))) })
+}
+
+// postgresURL returns the PostgreSQL server of the store tests,
+// TEST_DATABASE_URL. Without one the test is skipped on a developer's
+// machine; under CI (CI set, and not to a false value) it fails, so that a
+// CI run without PostgreSQL cannot pass having tested SQLite only.
+func postgresURL(t *testing.T) string {
+	t.Helper()
+	u := os.Getenv("TEST_DATABASE_URL")
+	if u != "" {
+		return u
+	}
+	if ci := os.Getenv("CI"); ci != "" && ci != "false" && ci != "0" {
+		t.Fatal("TEST_DATABASE_URL is not set: under CI the store tests need PostgreSQL (.ci/postgres.sh starts one)")
+	}
+	t.Skip("TEST_DATABASE_URL not set")
+	return ""
 }
 
 func openSQLite(t *testing.T) *Store {
