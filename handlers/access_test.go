@@ -16,6 +16,7 @@ import (
 	"github.com/example/dixa-console/web/importjob"
 	"github.com/example/dixa-console/web/reqctx"
 	"github.com/example/dixa-console/web/role"
+	"github.com/example/dixa-console/web/writeguard"
 )
 
 // recordingAudit is an audit log and reader that counts what reaches it.
@@ -56,7 +57,7 @@ func TestHandlersRecheckRole(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec := &recordingAudit{}
-	guard := handlers.NewWriteGuard()
+	guard := writeguard.New()
 	edit := &handlers.Edit{API: api, Guard: guard, Audit: rec}
 	create := &handlers.Create{API: api, Guard: guard, Audit: rec}
 	profile := &handlers.Profile{API: api, Defs: handlers.NewDefinitions(api, handlers.DefinitionTTL), Guard: guard, Audit: rec}

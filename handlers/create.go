@@ -17,6 +17,7 @@ import (
 	"github.com/example/dixa-console/web/reqctx"
 	"github.com/example/dixa-console/web/respond"
 	"github.com/example/dixa-console/web/store"
+	"github.com/example/dixa-console/web/writeguard"
 )
 
 // EndUserCreator is what the create form needs from Dixa.
@@ -29,7 +30,7 @@ type EndUserCreator interface {
 // guard first.
 type Create struct {
 	API   EndUserCreator
-	Guard *WriteGuard
+	Guard *writeguard.Guard
 	// Audit receives an enduser.created entry per create that reaches
 	// Dixa (created, refused or failed); nil: no log.
 	Audit AuditLogger
@@ -56,7 +57,7 @@ func (h *Create) Form(w http.ResponseWriter, r *http.Request) {
 		}
 		vals[i] = fieldValue{spec: s, raw: raw, yours: canonical(s, raw)}
 	}
-	v := views.ProfileForm{Token: h.Guard.tokens.Issue(), Fields: formFields(vals, false)}
+	v := views.ProfileForm{Token: h.Guard.Issue(), Fields: formFields(vals, false)}
 	h.page(w, r, http.StatusOK, v)
 }
 
@@ -134,7 +135,7 @@ func (h *Create) Create(w http.ResponseWriter, r *http.Request) {
 	v := views.ProfileForm{}
 	render := func(status int) {
 		v.Fields = formFields(vals, false)
-		v.Token = h.Guard.tokens.Issue()
+		v.Token = h.Guard.Issue()
 		h.page(w, r, status, v)
 	}
 	if errs := fieldErrors(vals); len(errs) > 0 {
@@ -181,18 +182,18 @@ func (h *Create) Create(w http.ResponseWriter, r *http.Request) {
 	}
 
 	token := form.Get("formToken")
-	finish := func(int, string) {}
-	switch outcome, result := h.Guard.tokens.Claim(r.Context(), token); outcome {
-	case claimDone:
+	finish := func(writeguard.State, string) {}
+	switch outcome, result := h.Guard.Claim(r.Context(), token); outcome {
+	case writeguard.ClaimDone:
 		respond.Redirect(w, r, result) // a double click: created once
 		return
-	case claimUnknown:
+	case writeguard.ClaimUnknown:
 		v.Unknown = true
 		v.Errors = []views.FieldError{{Message: "This form was already sent, and Dixa did not confirm whether the customer was created. Re-check before creating again."}}
 		render(http.StatusConflict)
 		return
-	case claimFirst:
-		finish = func(state int, result string) { h.Guard.tokens.Finish(token, state, result) }
+	case writeguard.ClaimFirst:
+		finish = func(state writeguard.State, result string) { h.Guard.Finish(token, state, result) }
 	}
 
 	// What the entry says: the fields given and the identifiers among
@@ -207,7 +208,7 @@ func (h *Create) Create(w http.ResponseWriter, r *http.Request) {
 		recordWrite(r, h.Audit, ActEndUserCreated, "", store.OutcomeFailed, details)
 		switch {
 		case errors.Is(err, apiclient.ErrBadRequest):
-			finish(tokenFresh, "")
+			finish(writeguard.TokenFresh, "")
 			if !dixaRefusal(err, vals) {
 				v.Errors = []views.FieldError{{Message: "Dixa did not accept these values. Check them and try again."}}
 			}
@@ -215,12 +216,12 @@ func (h *Create) Create(w http.ResponseWriter, r *http.Request) {
 			reqctx.Logger(r.Context()).Info("dixa refused a new customer", "err", err)
 			render(http.StatusUnprocessableEntity)
 		case errors.Is(err, apiclient.ErrOutcomeUnknown):
-			finish(tokenUnknown, "")
+			finish(writeguard.TokenUnknown, "")
 			v.Unknown = true
 			h.failed(w, r, err, &v)
 			render(respond.Classify(err).Status)
 		default:
-			finish(tokenFresh, "")
+			finish(writeguard.TokenFresh, "")
 			h.failed(w, r, err, &v)
 			render(respond.Classify(err).Status)
 		}
@@ -228,7 +229,7 @@ func (h *Create) Create(w http.ResponseWriter, r *http.Request) {
 	}
 	recordWrite(r, h.Audit, ActEndUserCreated, u.ID, store.OutcomeOK, details)
 	to := "/endusers/" + u.ID + "?saved=created"
-	finish(tokenDone, to)
+	finish(writeguard.TokenDone, to)
 	respond.Redirect(w, r, to)
 }
 

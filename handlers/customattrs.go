@@ -13,6 +13,7 @@ import (
 	"github.com/example/dixa-console/web/reqctx"
 	"github.com/example/dixa-console/web/respond"
 	"github.com/example/dixa-console/web/store"
+	"github.com/example/dixa-console/web/writeguard"
 )
 
 // keepCurrent is the option value that stands for a Select value matching
@@ -277,7 +278,7 @@ func (h *Profile) SaveAttributes(w http.ResponseWriter, r *http.Request) {
 		changes = append(changes, c)
 	}
 
-	unlock, err := h.Guard.locks.Lock(r.Context(), id)
+	unlock, err := h.Guard.Lock(r.Context(), id)
 	if err != nil {
 		respond.Error(w, r, err)
 		return
@@ -291,7 +292,7 @@ func (h *Profile) SaveAttributes(w http.ResponseWriter, r *http.Request) {
 	}
 	render := func(status int, a views.AttrSection) {
 		if anyEditable(a.Rows) {
-			a.Token = h.Guard.tokens.Issue()
+			a.Token = h.Guard.Issue()
 		}
 		respond.Page(w, r, status, "Custom attributes", views.AttributesSection(a), respond.Section("endusers"))
 	}
@@ -335,8 +336,8 @@ func (h *Profile) SaveAttributes(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	switch outcome, result := h.Guard.tokens.Claim(r.Context(), token); outcome {
-	case claimDone:
+	switch outcome, result := h.Guard.Claim(r.Context(), token); outcome {
+	case writeguard.ClaimDone:
 		// A double click or a replay: the first submission wrote.
 		if !respond.IsFragment(r) {
 			respond.Redirect(w, r, result)
@@ -346,18 +347,18 @@ func (h *Profile) SaveAttributes(w http.ResponseWriter, r *http.Request) {
 		a.Status, a.StatusKind = "Custom attributes saved.", "ok"
 		render(http.StatusOK, a)
 		return
-	case claimUnknown:
+	case writeguard.ClaimUnknown:
 		a := section(nil)
 		a.Status, a.StatusKind = "This form was already sent and Dixa did not confirm whether it was saved. The values above are what Dixa holds now; check them before saving again.", "warn"
 		render(http.StatusConflict, a)
 		return
-	case claimFirst:
+	case writeguard.ClaimFirst:
 	default:
 		token = ""
 	}
-	finish := func(state int, result string) {
+	finish := func(state writeguard.State, result string) {
 		if token != "" {
-			h.Guard.tokens.Finish(token, state, result)
+			h.Guard.Finish(token, state, result)
 		}
 	}
 
@@ -378,7 +379,7 @@ func (h *Profile) SaveAttributes(w http.ResponseWriter, r *http.Request) {
 	if len(conflicts) > 0 {
 		recordWrite(r, h.Audit, ActCustomAttributesUpdated, id, store.OutcomeBlocked,
 			attrAuditDetails(changes, func(c attrChange) bool { _, ok := conflicts[c.def.ID]; return ok }, map[string]string{"reason": "conflict"}))
-		finish(tokenFresh, "")
+		finish(writeguard.TokenFresh, "")
 		a := section(conflicts)
 		a.Conflict = true
 		a.Errors = append(a.Errors, views.FieldError{Message: "Someone else changed the marked attributes after you opened the page. Nothing was saved: check their values, then save again."})
@@ -394,9 +395,9 @@ func (h *Profile) SaveAttributes(w http.ResponseWriter, r *http.Request) {
 			a := section(nil)
 			status := h.attrFailure(w, r, err, &a)
 			if errors.Is(err, apiclient.ErrOutcomeUnknown) {
-				finish(tokenUnknown, "")
+				finish(writeguard.TokenUnknown, "")
 			} else {
-				finish(tokenFresh, "")
+				finish(writeguard.TokenFresh, "")
 			}
 			render(status, a)
 			return
@@ -404,7 +405,7 @@ func (h *Profile) SaveAttributes(w http.ResponseWriter, r *http.Request) {
 		recordWrite(r, h.Audit, ActCustomAttributesUpdated, id, store.OutcomeOK, attrAuditDetails(changes, inPatch, nil))
 		u.CustomAttributes = mergeAttrs(u.CustomAttributes, saved, patch)
 	}
-	finish(tokenDone, "/endusers/"+id+"?saved=attrs")
+	finish(writeguard.TokenDone, "/endusers/"+id+"?saved=attrs")
 	if !respond.IsFragment(r) {
 		respond.Redirect(w, r, "/endusers/"+id+"?saved=attrs")
 		return

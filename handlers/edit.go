@@ -12,6 +12,7 @@ import (
 	"github.com/example/dixa-console/web/reqctx"
 	"github.com/example/dixa-console/web/respond"
 	"github.com/example/dixa-console/web/store"
+	"github.com/example/dixa-console/web/writeguard"
 )
 
 // EndUserEditor is what the edit form needs from Dixa.
@@ -23,7 +24,7 @@ type EndUserEditor interface {
 // Edit serves the profile edit form and its save.
 type Edit struct {
 	API   EndUserEditor
-	Guard *WriteGuard
+	Guard *writeguard.Guard
 	// Audit receives an enduser.updated entry per save attempt that
 	// writes, is blocked by a conflict or fails upstream; nil: no log.
 	Audit AuditLogger
@@ -49,7 +50,7 @@ func (h *Edit) Form(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	vals := valuesOf(u)
-	v := views.ProfileForm{ID: id, Name: DisplayName(u), Token: h.Guard.tokens.Issue(), Fields: formFields(vals, true)}
+	v := views.ProfileForm{ID: id, Name: DisplayName(u), Token: h.Guard.Issue(), Fields: formFields(vals, true)}
 	h.page(w, r, http.StatusOK, v)
 }
 
@@ -138,7 +139,7 @@ func (h *Edit) Save(w http.ResponseWriter, r *http.Request) {
 	crossCheck(vals)
 	render := func(status int) {
 		v.Fields = formFields(vals, true)
-		v.Token = h.Guard.tokens.Issue()
+		v.Token = h.Guard.Issue()
 		h.page(w, r, status, v)
 	}
 	if errs := fieldErrors(vals); len(errs) > 0 {
@@ -162,29 +163,29 @@ func (h *Edit) Save(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	finish := func(int, string) {}
+	finish := func(writeguard.State, string) {}
 	if !recheck {
-		switch outcome, result := h.Guard.tokens.Claim(r.Context(), token); outcome {
-		case claimDone:
+		switch outcome, result := h.Guard.Claim(r.Context(), token); outcome {
+		case writeguard.ClaimDone:
 			respond.Redirect(w, r, result) // a double click or a replay: written once
 			return
-		case claimUnknown:
+		case writeguard.ClaimUnknown:
 			v.Unknown = true
 			v.Errors = []views.FieldError{{Message: "This form was already sent, and Dixa did not confirm whether that save went through. Re-check before saving again."}}
 			render(http.StatusConflict)
 			return
-		case claimFirst:
-			finish = func(state int, result string) { h.Guard.tokens.Finish(token, state, result) }
+		case writeguard.ClaimFirst:
+			finish = func(state writeguard.State, result string) { h.Guard.Finish(token, state, result) }
 		}
 	}
 	saved := false
 	defer func() {
 		if !saved {
-			finish(tokenFresh, "")
+			finish(writeguard.TokenFresh, "")
 		}
 	}()
 
-	unlock, err := h.Guard.locks.Lock(r.Context(), id)
+	unlock, err := h.Guard.Lock(r.Context(), id)
 	if err != nil {
 		respond.Error(w, r, err)
 		return
@@ -256,7 +257,7 @@ func (h *Edit) Save(w http.ResponseWriter, r *http.Request) {
 	}
 	if patch.IsEmpty() {
 		saved = true
-		finish(tokenDone, "/endusers/"+id+"?saved=profile")
+		finish(writeguard.TokenDone, "/endusers/"+id+"?saved=profile")
 		respond.Redirect(w, r, "/endusers/"+id+"?saved=profile")
 		return
 	}
@@ -278,7 +279,7 @@ func (h *Edit) Save(w http.ResponseWriter, r *http.Request) {
 		}
 		if errors.Is(err, apiclient.ErrOutcomeUnknown) {
 			saved = true // not fresh: a replay must not write again
-			finish(tokenUnknown, "")
+			finish(writeguard.TokenUnknown, "")
 			v.Unknown = true
 		}
 		h.failed(w, r, err, &v)
@@ -288,7 +289,7 @@ func (h *Edit) Save(w http.ResponseWriter, r *http.Request) {
 	recordWrite(r, h.Audit, ActEndUserUpdated, id, store.OutcomeOK, map[string]string{"fields": strings.Join(patched, ",")})
 	verifyWrite(r, vals, after)
 	saved = true
-	finish(tokenDone, "/endusers/"+id+"?saved=profile")
+	finish(writeguard.TokenDone, "/endusers/"+id+"?saved=profile")
 	respond.Redirect(w, r, "/endusers/"+id+"?saved=profile")
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/example/dixa-console/views"
 	"github.com/example/dixa-console/web/reqctx"
 	"github.com/example/dixa-console/web/respond"
+	"github.com/example/dixa-console/web/writeguard"
 )
 
 // ProfileAPI is what the profile pages need from Dixa.
@@ -30,7 +31,7 @@ type ProfileAPI interface {
 type Profile struct {
 	API   ProfileAPI
 	Defs  *Definitions
-	Guard *WriteGuard
+	Guard *writeguard.Guard
 	// Audit receives a customattributes.updated entry per attribute save
 	// that writes, is blocked by a conflict or fails upstream; nil: no log.
 	Audit AuditLogger
@@ -100,7 +101,7 @@ func (h *Profile) Show(w http.ResponseWriter, r *http.Request) {
 	}
 	v.Attrs = attrSection(u, defs, defsErr == nil)
 	if anyEditable(v.Attrs.Rows) {
-		v.Attrs.Token = h.Guard.tokens.Issue()
+		v.Attrs.Token = h.Guard.Issue()
 	}
 	v.Convs = convSection(r, id, "", convs, convErr)
 	respond.Page(w, r, http.StatusOK, v.Name, views.ProfilePage(v), respond.Section("endusers"))
