@@ -1,5 +1,5 @@
 // Package apiclient is a typed client for the End Users area of the Dixa API
-// (https://dev.dixa.io, see ../shared/dixa/NOTES.md).
+// (https://dev.dixa.io).
 //
 // All calls of a process go through one shared Limiter (Dixa's rate limit is
 // per API token), one retry loop and one circuit breaker. GETs are retried

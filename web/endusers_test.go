@@ -17,8 +17,8 @@ import (
 	"github.com/example/dixa-console/web/webtest"
 )
 
-// Handler tests of issue 3 (find, read, edit, create) through the real
-// router against the simulator.
+// Handler tests of finding, reading, editing and creating end users,
+// through the real router against the simulator.
 
 func euEnv(t *testing.T, o webtest.Options) *webtest.Env {
 	t.Helper()
