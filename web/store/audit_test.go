@@ -290,3 +290,13 @@ func TestVerifyDetectsTampering(t *testing.T) {
 		}
 	})
 }
+
+// The untyped outcome names kept for older callers are the audit outcomes.
+func TestOutcomeNamesMatchTheAuditDomain(t *testing.T) {
+	for got, want := range map[string]audit.Outcome{OutcomeOK: audit.OutcomeOK, OutcomeDenied: audit.OutcomeDenied,
+		OutcomeFailed: audit.OutcomeFailed, OutcomeBlocked: audit.OutcomeBlocked} {
+		if got != string(want) {
+			t.Errorf("store outcome %q, audit outcome %q", got, want)
+		}
+	}
+}
