@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/example/dixa-console/web/audit"
 	"net/http"
 	"strconv"
 	"strings"
@@ -30,7 +31,7 @@ type Erasures struct {
 	// Audit writes the erasure.denied entries of refused requests.
 	Audit AuditLogger
 	// Trail reads a request's history for its status page.
-	Trail AuditReader
+	Trail audit.Lister
 	// SignInAgain is true when the console's own sign-in page can renew the
 	// sign-in (dev, oidc); the step-up refusal then links to it.
 	SignInAgain bool
@@ -357,7 +358,7 @@ func (h *Erasures) Show(w http.ResponseWriter, r *http.Request) {
 		respond.Fragment(w, r, http.StatusOK, views.ErasureStatusPanel(v))
 		return
 	}
-	trail, err := h.Trail.ListAudit(r.Context(), store.AuditFilter{TargetType: "erasure", TargetID: e.ID, Ascending: true, Limit: 200})
+	trail, err := h.Trail.ListAudit(r.Context(), audit.Filter{TargetType: "erasure", TargetID: e.ID, Ascending: true, Limit: 200})
 	if err != nil {
 		respond.Error(w, r, err)
 		return

@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"errors"
+	"github.com/example/dixa-console/web/writeguard"
 	"net/http"
 	"strconv"
 	"strings"
@@ -30,7 +31,7 @@ type ProfileAPI interface {
 type Profile struct {
 	API   ProfileAPI
 	Defs  *customer.Definitions
-	Guard *WriteGuard
+	Guard *writeguard.Guard
 	// Audit receives a customattributes.updated entry per attribute save
 	// that writes, is blocked by a conflict or fails upstream; nil: no log.
 	Audit AuditLogger
@@ -97,7 +98,7 @@ func (h *Profile) Show(w http.ResponseWriter, r *http.Request) {
 	}
 	v.Attrs = attrSection(u, defs, defsErr == nil)
 	if anyEditable(v.Attrs.Rows) {
-		v.Attrs.Token = h.Guard.tokens.Issue()
+		v.Attrs.Token = h.Guard.Issue()
 	}
 	v.Convs = convSection(r, id, "", convs, convErr)
 	respond.Page(w, r, http.StatusOK, v.Name, views.ProfilePage(v), respond.Section("endusers"))

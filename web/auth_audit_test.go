@@ -139,7 +139,7 @@ func TestAuthAuditOIDC(t *testing.T) {
 	type row struct{ actor, role, outcome, reason string }
 	var got []row
 	for _, e := range es {
-		got = append(got, row{e.ActorID, e.ActorRole, e.Outcome, e.Details["reason"]})
+		got = append(got, row{e.ActorID, e.ActorRole, string(e.Outcome), e.Details["reason"]})
 		if e.Details["method"] != "oidc" {
 			t.Errorf("entry %+v: method %q", e, e.Details["method"])
 		}

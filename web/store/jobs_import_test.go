@@ -24,11 +24,7 @@ func TestImportJobsRestart(t *testing.T) {
 		testImportJobsRestart(t, func() (*Store, error) { return Open(t.Context(), dir, "") })
 	})
 	t.Run("postgres", func(t *testing.T) {
-		u := os.Getenv("TEST_DATABASE_URL")
-		if u == "" {
-			t.Skip("TEST_DATABASE_URL not set")
-		}
-		dsn, dir := postgresSchema(t, u), t.TempDir()
+		dsn, dir := postgresSchema(t, postgresURL(t)), t.TempDir()
 		testImportJobsRestart(t, func() (*Store, error) { return Open(t.Context(), dir, dsn) })
 	})
 }
@@ -169,11 +165,7 @@ func TestImportJobsWaiting(t *testing.T) {
 	}
 	t.Run("sqlite", func(t *testing.T) { run(t, "") })
 	t.Run("postgres", func(t *testing.T) {
-		u := os.Getenv("TEST_DATABASE_URL")
-		if u == "" {
-			t.Skip("TEST_DATABASE_URL not set")
-		}
-		run(t, postgresSchema(t, u))
+		run(t, postgresSchema(t, postgresURL(t)))
 	})
 }
 
