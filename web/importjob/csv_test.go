@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/example/dixa-console/apiclient"
+	"github.com/example/dixa-console/web/apperr"
 )
 
 func TestPrepareHostileFiles(t *testing.T) {
@@ -16,7 +17,7 @@ func TestPrepareHostileFiles(t *testing.T) {
 	tests := []struct {
 		name, file string
 		limit      int64
-		want       string // substring of the FileError message
+		want       string // substring of the message shown
 	}{
 		{"empty", "", 0, "The file is empty"},
 		{"utf16", string(utf16), 0, "UTF-16"},
@@ -42,9 +43,9 @@ func TestPrepareHostileFiles(t *testing.T) {
 				limit = 1 << 20
 			}
 			_, err := Prepare(t.Context(), st, Upload{File: strings.NewReader(tt.file), Mode: mode, Limit: limit, Region: "DK"})
-			var fe *FileError
-			if !errors.As(err, &fe) {
-				t.Fatalf("err = %v, want a *FileError", err)
+			fe, ok := apperr.As(err)
+			if !ok || fe.Code != apperr.Invalid {
+				t.Fatalf("err = %v, want an *apperr.Error (invalid)", err)
 			}
 			if !strings.Contains(fe.Msg, tt.want) {
 				t.Errorf("message = %q, want it to contain %q", fe.Msg, tt.want)

@@ -74,10 +74,10 @@ func WriteResults(ctx context.Context, st Store, j Job, w io.Writer) error {
 	if err := cw.Write("row", "outcome", "id", "error"); err != nil {
 		return err
 	}
-	return eachRow(ctx, st, j.ID, RowsAll, func(r Row) error {
+	return writeRows(ctx, st, j.ID, RowsAll, cw, func(r Row) []string {
 		outcome, msg := ResultOutcome(j, r)
-		return cw.Write(strconv.Itoa(r.Num), outcome, r.DixaID, msg)
-	}, cw)
+		return []string{strconv.Itoa(r.Num), outcome, r.DixaID, msg}
+	})
 }
 
 // WriteProblems writes problems.csv: row, kind, problem, for every row the
@@ -87,31 +87,26 @@ func WriteProblems(ctx context.Context, st Store, j Job, w io.Writer) error {
 	if err := cw.Write("row", "kind", "problem"); err != nil {
 		return err
 	}
-	return eachRow(ctx, st, j.ID, RowsProblems, func(r Row) error {
-		return cw.Write(strconv.Itoa(r.Num), r.Kind, r.Problem)
-	}, cw)
+	return writeRows(ctx, st, j.ID, RowsProblems, cw, func(r Row) []string {
+		return []string{strconv.Itoa(r.Num), r.Kind, r.Problem}
+	})
 }
 
-func eachRow(ctx context.Context, st Store, jobID string, filter int, fn func(Row) error, cw *Writer) error {
-	after := 0
-	for {
-		rows, err := st.Rows(ctx, jobID, RowQuery{Filter: filter, After: after, Limit: storeChunk})
-		if err != nil {
-			return err
-		}
-		if len(rows) == 0 {
-			return cw.Flush()
-		}
+// writeRows writes a record per row that passes filter, flushing after
+// each chunk read from the store.
+func writeRows(ctx context.Context, st Store, jobID string, filter int, cw *Writer, record func(Row) []string) error {
+	err := forEachChunk(ctx, st, jobID, filter, func(rows []Row) error {
 		for _, r := range rows {
-			after = r.Num
-			if err := fn(r); err != nil {
+			if err := cw.Write(record(r)...); err != nil {
 				return err
 			}
 		}
-		if err := cw.Flush(); err != nil {
-			return err
-		}
+		return cw.Flush()
+	})
+	if err != nil {
+		return err
 	}
+	return cw.Flush()
 }
 
 // FirstProblems returns up to n problem rows per kind, for the dry-run
