@@ -13,7 +13,8 @@
 // it is about (an email that is not valid, a key that matches no customer)
 // and is kept as it is until the job is deleted. A job that is ready,
 // paused or finished is deleted with its rows once it has not changed for
-// the runner's Retention (30 days by default).
+// the runner's Retention (30 days by default), and ScrubImportRows blanks
+// a person's values everywhere once their erasure is verified.
 package importjob
 
 import (

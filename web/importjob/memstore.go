@@ -270,6 +270,25 @@ func (s *MemStore) PurgeJobs(_ context.Context, states []State, changedBefore ti
 	return n, nil
 }
 
+// ScrubImportRows blanks the rows that hold any of values (see Scrub), and
+// reports how many.
+func (s *MemStore) ScrubImportRows(_ context.Context, values []string) (int, error) {
+	ns := NeedlesFor(values)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, mj := range s.jobs {
+		for num, r := range mj.rows {
+			if ns.Mentioned(r) {
+				Scrub(&r)
+				mj.rows[num] = r
+				n++
+			}
+		}
+	}
+	return n, nil
+}
+
 func cloneJob(j Job) Job {
 	j.Columns = slices.Clone(j.Columns)
 	j.Unknown = slices.Clone(j.Unknown)

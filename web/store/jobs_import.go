@@ -371,3 +371,49 @@ func queryStrings(ctx context.Context, tx *sql.Tx, q string, args ...any) ([]str
 	}
 	return out, rows.Err()
 }
+
+// ScrubImportRows blanks, in every import job, the rows whose payload,
+// problem or error holds any of values (a person's email, phone numbers,
+// names, external ID), as importjob.Scrub does, and reports how many rows
+// it changed. A payload matches a whole value, compared without regard to
+// case; a problem or error text matches a value of at least
+// importjob.MinScrubText characters anywhere in it (SQLite folds the case
+// of ASCII letters only; an exact match is always found).
+func (s *Store) ScrubImportRows(ctx context.Context, values []string) (int, error) {
+	ns := importjob.NeedlesFor(values)
+	if ns.Empty() {
+		return 0, nil
+	}
+	var conds []string
+	var args []any
+	match := func(col string, needles []importjob.Needle) {
+		for _, n := range needles {
+			conds = append(conds, s.contains("lower("+col+")"), s.contains(col))
+			args = append(args, n.Lower, n.Raw)
+		}
+	}
+	match("payload", ns.Payload)
+	match("problem", ns.Text)
+	match("error", ns.Text)
+	q := `UPDATE job_rows SET payload = '', attrs_pending = 0,
+		problem = CASE WHEN problem <> '' OR outcome = '' THEN ? ELSE problem END,
+		problem_kind = CASE WHEN problem = '' AND outcome = '' THEN ? ELSE problem_kind END,
+		error = CASE WHEN error <> '' THEN ? ELSE error END
+		WHERE job_id IN (SELECT id FROM jobs WHERE kind LIKE 'import.%') AND (` + strings.Join(conds, " OR ") + `)`
+	args = append([]any{importjob.ErasedNote, importjob.KindErased, importjob.ErasedNote}, args...)
+	res, err := s.db.ExecContext(ctx, s.q(q), args...)
+	if err != nil {
+		return 0, fmt.Errorf("store: scrub import rows: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}
+
+// contains is the dialect's test that the text expression expr holds the
+// next argument.
+func (s *Store) contains(expr string) string {
+	if s.dialect == Postgres {
+		return `strpos(` + expr + `, ?) > 0`
+	}
+	return `instr(` + expr + `, ?) > 0`
+}

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -74,6 +75,53 @@ func TestImportJobsRetention(t *testing.T) {
 		}
 		if _, err := st.Job(t.Context(), later.ID); err != nil {
 			t.Errorf("the job that changed a day later is gone: %v", err)
+		}
+	})
+}
+
+// TestScrubImportRows: once a person's erasure is verified, no import row
+// holds their email, phone number, names or external ID: payloads go,
+// problem texts that quote them are replaced, a row still to be sent
+// becomes a problem so that it never is, and nobody else's row changes.
+func TestScrubImportRows(t *testing.T) {
+	eachImportDB(t, func(t *testing.T, db *Store) {
+		st := db.ImportJobs()
+		file := "email,phoneNumber,firstName,lastName,externalId\n" +
+			"Alice@Example.com,+4520123456,Alice,Ørsted,@alice\n" + // row 2: to be sent
+			"bob@example.com,+4520123457,Bob,Builder,bob-1\n" + // row 3: someone else
+			"alice@example.com,,,,\n" + // row 4: a duplicate; its problem quotes the email
+			"not-an-email,,Carl,,\n" // row 5: someone else's problem
+		j := newImportJob(t, st, file, importjob.StateReady)
+		rows, err := st.Rows(t.Context(), j.ID, importjob.RowQuery{})
+		if err != nil || len(rows) != 4 || rows[0].Problem != "" || !strings.Contains(rows[2].Problem, "alice@example.com") {
+			t.Fatalf("rows before = %+v (%v)", rows, err)
+		}
+		// Short or unrelated values change nothing.
+		if n, err := db.ScrubImportRows(t.Context(), []string{"Bo", " ", "Al", "nobody@example.com"}); err != nil || n != 0 {
+			t.Fatalf("scrub of unrelated values changed %d rows (%v); want 0", n, err)
+		}
+		n, err := db.ScrubImportRows(t.Context(), []string{"alice@example.com", "+4520123456", "Alice", "Ørsted", "@alice"})
+		if err != nil || n != 2 {
+			t.Fatalf("scrub changed %d rows (%v); want 2", n, err)
+		}
+		after, _ := st.Rows(t.Context(), j.ID, importjob.RowQuery{})
+		if r := after[0]; !r.Item.IsZero() || r.Problem != importjob.ErasedNote || r.Kind != importjob.KindErased {
+			t.Errorf("row 2 after = %+v; want no payload, an erased problem", r)
+		}
+		if r := after[2]; r.Problem != importjob.ErasedNote || r.Kind != importjob.KindDuplicate {
+			t.Errorf("row 4 after = %+v; want the problem text replaced, its kind kept", r)
+		}
+		if !reflect.DeepEqual(after[1], rows[1]) || !reflect.DeepEqual(after[3], rows[3]) {
+			t.Errorf("rows of others changed: %+v, %+v", after[1], after[3])
+		}
+		if pending, _ := st.Rows(t.Context(), j.ID, importjob.RowQuery{Filter: importjob.RowsPending}); len(pending) != 1 || pending[0].Num != 3 {
+			t.Errorf("pending rows after the scrub = %+v; want only row 3", pending)
+		}
+		var left int
+		err = db.db.QueryRowContext(t.Context(), db.q(`SELECT COUNT(*) FROM job_rows WHERE payload LIKE ? OR problem LIKE ? OR payload LIKE ?`),
+			"%lice%", "%lice%", "%4520123456%").Scan(&left)
+		if err != nil || left != 0 {
+			t.Errorf("%d rows still hold the person (%v)", left, err)
 		}
 	})
 }
