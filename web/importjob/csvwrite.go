@@ -5,22 +5,45 @@ import (
 	"encoding/csv"
 	"io"
 	"strconv"
+	"strings"
 )
 
 // EscapeCell defuses spreadsheet formula injection: a cell that starts
 // with =, +, -, @, a tab or a carriage return is prefixed with a single
 // quote, so that Excel, LibreOffice and Google Sheets show it as text
 // instead of evaluating it (OWASP "CSV injection"). Customers write their
-// own names, so every exported cell goes through it.
+// own names, so every exported cell goes through it. A cell that already
+// starts with quotes before one of those characters gets one more, so that
+// UnescapeCell gives back every value as it was.
 func EscapeCell(s string) string {
-	if s == "" {
-		return s
-	}
-	switch s[0] {
-	case '=', '+', '-', '@', '\t', '\r':
+	if formulaLike(s) {
 		return "'" + s
 	}
 	return s
+}
+
+// UnescapeCell undoes EscapeCell: it drops one leading single quote that
+// precedes =, +, -, @, a tab or a carriage return (after any further
+// quotes), so that an exported file imported again keeps its values.
+func UnescapeCell(s string) string {
+	if len(s) > 1 && s[0] == '\'' && formulaLike(s) {
+		return s[1:]
+	}
+	return s
+}
+
+// formulaLike reports whether s, after any leading single quotes, starts
+// with a character a spreadsheet may read as the start of a formula.
+func formulaLike(s string) bool {
+	s = strings.TrimLeft(s, "'")
+	if s == "" {
+		return false
+	}
+	switch s[0] {
+	case '=', '+', '-', '@', '\t', '\r':
+		return true
+	}
+	return false
 }
 
 // Writer writes CSV with every cell escaped (EscapeCell).

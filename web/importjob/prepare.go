@@ -133,8 +133,9 @@ func newJob(u Upload, rd *Reader, m *Mapping, v *Validator) Job {
 }
 
 // storeRows validates every data row and stores it, storeChunk rows at a
-// time, counting rows and problems on j. A row with a problem is stored
-// without its payload: it is never sent.
+// time, counting rows and problems on j. Cells are read as the console's
+// export wrote them (UnescapeCell). A row with a problem is stored without
+// its payload: it is never sent.
 func storeRows(ctx context.Context, st Store, j *Job, rd *Reader, v *Validator) error {
 	buf := make([]Row, 0, storeChunk)
 	flush := func() error {
@@ -155,6 +156,9 @@ func storeRows(ctx context.Context, st Store, j *Job, rd *Reader, v *Validator) 
 		}
 		if allEmpty(rec) {
 			continue // a blank line of separators: not a row
+		}
+		for i, c := range rec {
+			rec[i] = UnescapeCell(c)
 		}
 		row := v.Row(rd.Row(), rec)
 		j.Total++
