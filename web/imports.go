@@ -8,7 +8,7 @@ import (
 	"github.com/example/dixa-console/web/importjob"
 )
 
-// importsState wires the bulk import and export (issue 6): the job store,
+// importsState wires the bulk import and export: the job store,
 // the background runner and the handlers.
 type importsState struct {
 	store  importjob.Store

@@ -17,7 +17,7 @@ import (
 	"github.com/example/dixa-console/web/webtest"
 )
 
-// Handler tests of issue 6 (bulk import and export) through the real
+// Handler tests of the bulk import and export through the real
 // router, the SQLite store and the simulator.
 
 // upload posts a CSV file to /imports as a browser form would.

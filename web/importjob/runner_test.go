@@ -48,6 +48,11 @@ func TestImportCreateDryRunAndMixedOutcomes(t *testing.T) {
 	if j.OK != 8 || j.Failed != 1 || j.Remaining() != 0 {
 		t.Errorf("ok %d failed %d remaining %d; want 8, 1, 0", j.OK, j.Failed, j.Remaining())
 	}
+	for _, r := range allRows(t, st, j.ID) {
+		if !r.Item.IsZero() {
+			t.Errorf("row %d of the done job keeps its payload %+v", r.Num, r.Item)
+		}
+	}
 	var b strings.Builder
 	if err := WriteResults(t.Context(), st, j, &b); err != nil {
 		t.Fatal(err)
