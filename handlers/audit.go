@@ -23,10 +23,10 @@ import (
 // *store.Store satisfies it.
 type AuditLogger = audit.Recorder
 
-// Record is audit.Record with the outcome as a plain string, for the
-// handlers that call it so; new code calls audit.Record.
-func Record(ctx context.Context, a AuditLogger, action, targetType, targetID, outcome string, details map[string]string) error {
-	return audit.Record(ctx, a, action, targetType, targetID, audit.Outcome(outcome), details)
+// Record writes one audit entry through a; a nil a records nothing. It is
+// audit.Record under the name the handlers use.
+func Record(ctx context.Context, a AuditLogger, action, targetType, targetID string, outcome audit.Outcome, details map[string]string) error {
+	return audit.Record(ctx, a, action, targetType, targetID, outcome, details)
 }
 
 // Audit serves the audit log to leads.

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"github.com/example/dixa-console/web/audit"
 	"github.com/example/dixa-console/web/writeguard"
 	"net/http"
 	"net/url"
@@ -20,7 +21,6 @@ import (
 	"github.com/example/dixa-console/web/reqctx"
 	"github.com/example/dixa-console/web/respond"
 	"github.com/example/dixa-console/web/role"
-	"github.com/example/dixa-console/web/store"
 )
 
 // EndUserCreator is what the create form needs from Dixa.
@@ -226,14 +226,14 @@ func (h *Create) create(c *createPost) {
 	}
 	u, err := h.API.CreateEndUser(r.Context(), customer.CreatePatch(changes(c.vals)))
 	if err == nil {
-		recordWrite(r, h.Audit, ActEndUserCreated, u.ID, store.OutcomeOK, details)
+		recordWrite(r, h.Audit, ActEndUserCreated, u.ID, audit.OutcomeOK, details)
 		to := "/endusers/" + u.ID + "?saved=created"
 		finish(writeguard.TokenDone, to)
 		respond.Redirect(w, r, to)
 		return
 	}
 	details["error"] = auditErrorClass(err)
-	recordWrite(r, h.Audit, ActEndUserCreated, "", store.OutcomeFailed, details)
+	recordWrite(r, h.Audit, ActEndUserCreated, "", audit.OutcomeFailed, details)
 	switch {
 	case errors.Is(err, apiclient.ErrBadRequest):
 		finish(writeguard.TokenFresh, "")

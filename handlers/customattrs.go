@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"errors"
+	"github.com/example/dixa-console/web/audit"
 	"github.com/example/dixa-console/web/writeguard"
 	"net/http"
 	"net/url"
@@ -15,7 +16,6 @@ import (
 	"github.com/example/dixa-console/web/reqctx"
 	"github.com/example/dixa-console/web/respond"
 	"github.com/example/dixa-console/web/role"
-	"github.com/example/dixa-console/web/store"
 )
 
 // attrSection builds the custom attributes region from what the customer
@@ -248,7 +248,7 @@ func (h *Profile) writeAttrs(p *attrPost) {
 	r := p.r
 	plan := customer.PlanAttrs(p.changes, p.u)
 	if len(plan.Conflicts) > 0 {
-		recordWrite(r, h.Audit, ActCustomAttributesUpdated, p.id, store.OutcomeBlocked,
+		recordWrite(r, h.Audit, ActCustomAttributesUpdated, p.id, audit.OutcomeBlocked,
 			attrAuditDetails(p.changes, func(c customer.AttrChange) bool { _, ok := plan.Conflicts[c.Def.ID]; return ok }, map[string]string{"reason": "conflict"}))
 		p.finish(writeguard.TokenFresh, "")
 		a := p.section(plan.Conflicts)
@@ -261,7 +261,7 @@ func (h *Profile) writeAttrs(p *attrPost) {
 		inPatch := func(c customer.AttrChange) bool { _, ok := plan.Patch[c.Def.ID]; return ok }
 		saved, err := h.API.PatchEndUserCustomAttributes(r.Context(), p.id, plan.Patch)
 		if err != nil {
-			recordWrite(r, h.Audit, ActCustomAttributesUpdated, p.id, store.OutcomeFailed,
+			recordWrite(r, h.Audit, ActCustomAttributesUpdated, p.id, audit.OutcomeFailed,
 				attrAuditDetails(p.changes, inPatch, map[string]string{"error": auditErrorClass(err)}))
 			a := p.section(nil)
 			status := h.attrFailure(p.w, r, err, &a)
@@ -273,7 +273,7 @@ func (h *Profile) writeAttrs(p *attrPost) {
 			p.render(status, a)
 			return
 		}
-		recordWrite(r, h.Audit, ActCustomAttributesUpdated, p.id, store.OutcomeOK, attrAuditDetails(p.changes, inPatch, nil))
+		recordWrite(r, h.Audit, ActCustomAttributesUpdated, p.id, audit.OutcomeOK, attrAuditDetails(p.changes, inPatch, nil))
 		p.u.CustomAttributes = customer.MergeAttrs(p.u.CustomAttributes, saved, plan.Patch)
 	}
 	to := "/endusers/" + p.id + "?saved=attrs"

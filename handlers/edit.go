@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"errors"
+	"github.com/example/dixa-console/web/audit"
 	"github.com/example/dixa-console/web/writeguard"
 	"net/http"
 	"slices"
@@ -14,7 +15,6 @@ import (
 	"github.com/example/dixa-console/web/reqctx"
 	"github.com/example/dixa-console/web/respond"
 	"github.com/example/dixa-console/web/role"
-	"github.com/example/dixa-console/web/store"
 )
 
 // EndUserEditor is what the edit form needs from Dixa.
@@ -215,7 +215,7 @@ func (h *Edit) write(s *editSave) {
 			respond.Error(s.w, r, err)
 			return
 		}
-		recordWrite(r, h.Audit, ActEndUserUpdated, s.id, store.OutcomeFailed, map[string]string{
+		recordWrite(r, h.Audit, ActEndUserUpdated, s.id, audit.OutcomeFailed, map[string]string{
 			"fields": changedFields(s.vals), "error": auditErrorClass(err), "stage": "reread"})
 		h.failed(s.w, r, err, &s.v)
 		s.render(respond.Classify(err).Status)
@@ -226,7 +226,7 @@ func (h *Edit) write(s *editSave) {
 	showPlan(s.vals, plan)
 	if len(plan.Conflicts) > 0 {
 		if !s.recheck {
-			recordWrite(r, h.Audit, ActEndUserUpdated, s.id, store.OutcomeBlocked, map[string]string{
+			recordWrite(r, h.Audit, ActEndUserUpdated, s.id, audit.OutcomeBlocked, map[string]string{
 				"fields": fieldNames(plan.Conflicts), "reason": "conflict"})
 		}
 		s.v.Conflict = true
@@ -275,7 +275,7 @@ func (h *Edit) send(s *editSave, plan customer.Plan) {
 	patched := fieldNames(plan.Sent)
 	after, err := h.API.PatchEndUser(r.Context(), s.id, plan.Patch)
 	if err == nil {
-		recordWrite(r, h.Audit, ActEndUserUpdated, s.id, store.OutcomeOK, map[string]string{"fields": patched})
+		recordWrite(r, h.Audit, ActEndUserUpdated, s.id, audit.OutcomeOK, map[string]string{"fields": patched})
 		for _, f := range customer.Unexpected(changes(s.vals), after) {
 			reqctx.Logger(r.Context()).Warn("dixa answered a patch with a different value", "field", string(f))
 		}
@@ -284,7 +284,7 @@ func (h *Edit) send(s *editSave, plan customer.Plan) {
 	}
 	// The form comes back with the base set to what Dixa held just before
 	// this attempt, so a re-check or a second save compares against that.
-	recordWrite(r, h.Audit, ActEndUserUpdated, s.id, store.OutcomeFailed, map[string]string{
+	recordWrite(r, h.Audit, ActEndUserUpdated, s.id, audit.OutcomeFailed, map[string]string{
 		"fields": patched, "error": auditErrorClass(err)})
 	if errors.Is(err, apiclient.ErrBadRequest) {
 		if !dixaRefusal(err, s.vals) {
@@ -315,7 +315,7 @@ const (
 // r. The entry is written even when the person has gone away meanwhile:
 // the write it records may well have happened. details hold field names
 // and error classes, never values.
-func recordWrite(r *http.Request, a AuditLogger, action, id, outcome string, details map[string]string) {
+func recordWrite(r *http.Request, a AuditLogger, action, id string, outcome audit.Outcome, details map[string]string) {
 	Record(context.WithoutCancel(r.Context()), a, action, "enduser", id, outcome, details)
 }
 

@@ -20,7 +20,6 @@ import (
 	"github.com/example/dixa-console/web/reqctx"
 	"github.com/example/dixa-console/web/respond"
 	"github.com/example/dixa-console/web/role"
-	"github.com/example/dixa-console/web/store"
 )
 
 // Erasures serves the GDPR erasure pages (leads only): preview and request,
@@ -57,7 +56,7 @@ func ErasureTarget(r *http.Request) (string, string) {
 // deny refuses (403) and writes one erasure.denied entry.
 func (h *Erasures) deny(w http.ResponseWriter, r *http.Request, why, msg string) {
 	tt, tid := ErasureTarget(r)
-	Record(r.Context(), h.Audit, ActErasureDenied, tt, tid, store.OutcomeDenied, map[string]string{
+	Record(r.Context(), h.Audit, ActErasureDenied, tt, tid, audit.OutcomeDenied, map[string]string{
 		"reason": why, "route": r.Method + " " + routePattern(r)})
 	respond.Error(w, r, respond.Forbidden(msg))
 }
@@ -84,7 +83,7 @@ func (h *Erasures) stepUpOK(w http.ResponseWriter, r *http.Request, me reqctx.Id
 	}
 	ctx := r.Context()
 	tt, tid := ErasureTarget(r)
-	Record(ctx, h.Audit, ActErasureDenied, tt, tid, store.OutcomeDenied, map[string]string{
+	Record(ctx, h.Audit, ActErasureDenied, tt, tid, audit.OutcomeDenied, map[string]string{
 		"reason": "stale_authentication", "route": r.Method + " " + routePattern(r),
 		"maxAge": window.String(), "authAge": age.Truncate(time.Second).String()})
 	reqctx.Logger(ctx).Warn("request denied: sign-in too old for an erasure", "status", http.StatusForbidden,

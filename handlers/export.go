@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"fmt"
+	"github.com/example/dixa-console/web/audit"
 	"github.com/example/dixa-console/web/customer"
 	"net/http"
 	"strconv"
@@ -79,7 +80,7 @@ func (h *Export) CSV(w http.ResponseWriter, r *http.Request) {
 	h.record(r.Context(), kind, attrs, x.Rows, x.Requests, "ok")
 }
 
-func (h *Export) record(ctx context.Context, kind string, attrs bool, rows, requests int, outcome string) {
+func (h *Export) record(ctx context.Context, kind string, attrs bool, rows, requests int, outcome audit.Outcome) {
 	Record(context.WithoutCancel(ctx), h.Audit, "endusers.exported", "endusers", kind, outcome, map[string]string{
 		"query": kind, "rows": strconv.Itoa(rows), "attributes": strconv.FormatBool(attrs), "requests": strconv.Itoa(requests),
 	})

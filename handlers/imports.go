@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/example/dixa-console/web/audit"
 	"github.com/example/dixa-console/web/customer"
 	"io"
 	"math"
@@ -431,9 +432,9 @@ func (h *Imports) csv(w http.ResponseWriter, r *http.Request, name string, write
 // or failed), in the name of the lead who uploaded it.
 func (h *Imports) OnFinish(ctx context.Context, j importjob.Job) {
 	ctx = reqctx.WithIdentity(ctx, reqctx.Identity{ID: j.CreatedBy, Name: j.CreatedByName, Role: role.Lead, Via: "import job"})
-	outcome := "ok"
+	outcome := audit.OutcomeOK
 	if j.State == importjob.StateFailed {
-		outcome = "failed"
+		outcome = audit.OutcomeFailed
 	}
 	Record(ctx, h.Audit, "import."+string(j.State), "job", j.ID, outcome, map[string]string{
 		"mode": string(j.Mode), "rows": strconv.Itoa(j.Total), "ok": strconv.Itoa(j.OK), "failed": strconv.Itoa(j.Failed),

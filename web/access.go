@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"github.com/example/dixa-console/web/audit"
 	"net/http"
 	"strings"
 	"time"
@@ -50,11 +51,11 @@ const (
 // setups) it does nothing. The actor comes from the identity in ctx (for a
 // sign-in or sign-out, the session's person, put there by the caller); the
 // store writes a hash of Identity.SessionID, never the id itself.
-func (s *Server) audit(ctx context.Context, action, targetType, targetID, outcome string, details map[string]string) {
+func (s *Server) audit(ctx context.Context, action, targetType, targetID string, outcome audit.Outcome, details map[string]string) {
 	if s.store == nil {
 		return
 	}
-	handlers.Record(ctx, s.store, action, targetType, targetID, outcome, details)
+	audit.Record(ctx, s.store, action, targetType, targetID, outcome, details)
 }
 
 // routeID names the route a request matched for the audit log: its

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"errors"
+	"github.com/example/dixa-console/web/audit"
 	"net/http"
 	"net/url"
 	"strings"
@@ -338,12 +339,12 @@ func (s *Server) startOIDCSession(w http.ResponseWriter, r *http.Request, p auth
 	rec.ID = sid
 	id := s.identityOf(&rec)
 	reqctx.Logger(r.Context()).Info("signed in", "actor", c.ID, "role", id.Role, "via", "oidc", "granted_by", id.Via, "step_up", p.StepUp)
-	outcome, details := store.OutcomeOK, map[string]string{"method": "oidc"}
+	outcome, details := audit.OutcomeOK, map[string]string{"method": "oidc"}
 	if p.StepUp {
 		details["stepUp"] = "true"
 	}
 	if id.Role == "" {
-		outcome, details["reason"] = store.OutcomeDenied, "no_mapped_group"
+		outcome, details["reason"] = audit.OutcomeDenied, "no_mapped_group"
 	}
 	s.audit(reqctx.WithIdentity(r.Context(), id), actSignIn, "session", store.HashSession(sid), outcome, details)
 	respond.Redirect(w, r, safeNext(p.Next))
