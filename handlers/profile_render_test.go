@@ -85,7 +85,7 @@ func hostileUser(id string, s ...string) apiclient.EndUser {
 	}
 }
 
-// Checklist 34: many random hostile strings in every field of a profile
+// Hostile data is inert: many random hostile strings in every field of a profile
 // (the avatar too) never render anything that runs.
 func TestProfileRenderRandomHostile(t *testing.T) {
 	r := rand.New(rand.NewPCG(34, 34))

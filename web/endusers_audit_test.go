@@ -17,7 +17,7 @@ import (
 	"github.com/example/dixa-console/web/webtest"
 )
 
-// Audit entries of the agent workflows (issue 5, "every state-changing
+// Audit entries of the agent workflows ("every state-changing
 // action"): edits, creates and custom attributes, through the real router
 // against the simulator, read back from the console's store.
 

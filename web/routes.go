@@ -83,7 +83,7 @@ func (s *Server) routes() (http.Handler, error) {
 				r.Post("/endusers/{id}/custom-attributes", profile.SaveAttributes)
 			})
 
-			// Leads: bulk import from CSV and export (issue 6; wired in
+			// Leads: bulk import from CSV and export (wired in
 			// imports.go). chi prefers the static export.csv segment to
 			// {id}, whatever the order (tested).
 			r.Group(func(r chi.Router) {
