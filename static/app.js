@@ -33,6 +33,26 @@
     }
   });
 
+  // The header search box is a plain GET form to the customer list; htmx
+  // takes it over only on a page that shows the results region. Should
+  // that region be gone (an error took its place), the browser submits the
+  // form itself instead of htmx failing without a word.
+  document.addEventListener("submit", function (e) {
+    var f = e.target;
+    if (f && f.matches && f.matches("form.search[hx-get]") && !document.getElementById("results")) {
+      e.stopPropagation(); // htmx listens on the form itself
+    }
+  }, true);
+
+  // An error answered to the search is shown inside the results region,
+  // so that the region, and searching again, stay.
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    var d = e.detail;
+    if (d.target && d.target.id === "results" && d.xhr.status >= 400 && !/\bid="results"/.test(d.serverResponse)) {
+      d.swapOverride = "innerHTML";
+    }
+  });
+
   // A request that never reached the server (network down): say so in the
   // status region instead of failing silently.
   document.addEventListener("htmx:sendError", function () {

@@ -32,6 +32,10 @@ type Chrome struct {
 	// Search box.
 	Query string
 	By    string
+	// LiveSearch is set on a page that shows the results region
+	// (#results): the search box then updates it in place as you type.
+	// Elsewhere the box is a plain form that opens the customer list.
+	LiveSearch bool
 	// Section is the nav entry to mark current: "endusers", "erasures", "imports", "audit".
 	Section string
 }
