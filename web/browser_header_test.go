@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -100,6 +101,97 @@ func TestBrowserHeaderSearch(t *testing.T) {
 			chromedp.WaitVisible(chromedp.CSS(found)),
 		))
 	})
+}
+
+// TestBrowserHeaderWidth: at 1024, 1280 and 1440 px, for every role and
+// with a short or a 60-character name, the search input shows a whole
+// 28-character email address, the header keeps the same height (a name
+// never pushes anything onto another row: it is cut with an ellipsis and
+// shown whole in its tooltip), the navigation stays on one line and
+// nothing scrolls sideways.
+func TestBrowserHeaderWidth(t *testing.T) {
+	env := webtest.New(t, webtest.Options{})
+	browser := webtest.Browser(t)
+	const email = "maria.jensen@dixa-example.dk" // 28 characters
+	long := strings.Repeat("Bartholomew-Maximilian ", 3)[:60]
+	type metrics struct {
+		Need, Have         float64
+		Header             float64
+		NavLines, WhoLines int
+		BrandSearchSameRow bool
+		NameCut, Overflow  bool
+		Title              string
+	}
+	const measure = `(() => {
+		const q = document.getElementById("q"), cs = getComputedStyle(q);
+		const c = document.createElement("canvas").getContext("2d");
+		c.font = cs.font;
+		const h = document.querySelector("header.top");
+		const box = el => el.getBoundingClientRect();
+		const lines = els => new Set([...els].map(e => Math.round(box(e).top + box(e).height / 2))).size;
+		const mid = el => box(el).top + box(el).height / 2;
+		const name = h.querySelector("[data-testid=whoami-name]");
+		return {
+			Need: c.measureText(` + "`" + email + "`" + `).width,
+			Have: q.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight),
+			Header: box(h).height,
+			NavLines: lines(h.querySelectorAll("nav a")),
+			WhoLines: new Set([...h.querySelector(".who").children].map(e => Math.round(mid(e) / 8))).size,
+			BrandSearchSameRow: Math.abs(mid(h.querySelector(".brand")) - mid(h.querySelector("form.search"))) < 8,
+			NameCut: name.scrollWidth > name.clientWidth,
+			Overflow: document.documentElement.scrollWidth > document.documentElement.clientWidth,
+			Title: name.title,
+		};
+	})()`
+	widths := []int64{1024, 1280, 1440}
+	heights := map[int64]float64{} // the header's height at each width, from the first person
+	for _, role := range []string{"viewer", "agent", "lead"} {
+		for _, name := range []string{"Lou " + strings.ToUpper(role[:1]) + role[1:], long} {
+			label := role + "/short name"
+			if name == long {
+				label = role + "/60-character name"
+			}
+			t.Run(label, func(t *testing.T) {
+				ctx := uiPerson(t, browser, env, name, role)
+				for _, w := range widths {
+					euRun(t, ctx, fmt.Sprint("at ", w), chromedp.Steps(
+						chromedp.EmulateViewport(w, 900),
+						chromedp.Navigate(env.URL+"/endusers/"+dixasim.DemoBusyUserID),
+						chromedp.WaitVisible(chromedp.CSS(`[data-testid="profile-name"]`)),
+					))
+					m := euRun(t, ctx, "measure", chromedp.Evaluate[metrics](measure))
+					t.Logf("%d px: input %.0f px for a %.0f px address, header %.0f px", w, m.Have, m.Need, m.Header)
+					if m.Have < m.Need {
+						t.Errorf("%d px: the search input shows %.0f px, a 28-character email needs %.0f", w, m.Have, m.Need)
+					}
+					if h, ok := heights[w]; !ok {
+						heights[w] = m.Header
+					} else if m.Header != h {
+						t.Errorf("%d px: header %.0f px high, %.0f px for the first person: something wrapped", w, m.Header, h)
+					}
+					if m.NavLines != 1 || m.WhoLines != 1 || !m.BrandSearchSameRow {
+						t.Errorf("%d px: navigation on %d lines, who-is-signed-in on %d, brand and search on one row: %v", w, m.NavLines, m.WhoLines, m.BrandSearchSameRow)
+					}
+					if m.Overflow {
+						t.Errorf("%d px: the page scrolls sideways", w)
+					}
+					if m.Title != name {
+						t.Errorf("%d px: the name's tooltip is %q, want %q", w, m.Title, name)
+					}
+					if name == long && !m.NameCut {
+						t.Errorf("%d px: the 60-character name is not cut short", w)
+					}
+					if role == "lead" {
+						suffix := ""
+						if name == long {
+							suffix = "-long-name"
+						}
+						uiShot(t, ctx, fmt.Sprintf("header-lead-%d%s", w, suffix), false)
+					}
+				}
+			})
+		}
+	}
 }
 
 // uiPerson opens a browser context of its own (own cookies and storage) in
