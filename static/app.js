@@ -44,6 +44,23 @@
     }
   }, true);
 
+  // Browser history: typing in the search box replaces the address (a
+  // reload shows the same results) instead of adding an entry per pause.
+  // A submitted search (Enter, the button), or typing that found a
+  // customer by a complete identifier, adds one entry, unless the address
+  // is already that search's. The choice is made per answer, before htmx
+  // reads hx-push-url and hx-replace-url.
+  document.addEventListener("htmx:beforeOnLoad", function (e) {
+    var d = e.detail, f = d.elt;
+    if (!f || !f.matches || !f.matches("form.search")) return;
+    var ev = d.requestConfig && d.requestConfig.triggeringEvent;
+    var to = new URL(d.pathInfo.finalRequestPath, location.href);
+    var found = d.xhr.status === 200 && to.searchParams.get("q") && d.xhr.responseText.indexOf('data-testid="enduser-row"') >= 0;
+    var push = ((ev && ev.type === "submit") || found) && to.href !== location.href;
+    f.removeAttribute(push ? "hx-replace-url" : "hx-push-url");
+    f.setAttribute(push ? "hx-push-url" : "hx-replace-url", "true");
+  });
+
   // An error answered to the search is shown inside the results region,
   // so that the region, and searching again, stay.
   document.addEventListener("htmx:beforeSwap", function (e) {
