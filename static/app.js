@@ -77,6 +77,53 @@
     if (s) s.textContent = "The console could not be reached. Check your connection and try again; nothing you typed was lost.";
   });
 
+  // The edit form: the cursor starts in its first field, and leaving the
+  // page with unsaved changes asks first. Saving does not ask (a save that
+  // succeeds leaves the page); one that comes back with the form (422,
+  // 409) asks again, since nothing was saved. The form is swapped by htmx,
+  // so it is looked up each time; what it started with is kept.
+  var editForm = function () { return document.getElementById("profile-form"); };
+  var formValues = function (f) {
+    var v = {};
+    Array.prototype.forEach.call(f.elements, function (el) {
+      if (!el.name || /^(hidden|submit|button|reset|radio|checkbox)$/.test(el.type)) return;
+      v[el.name] = el.value;
+    });
+    return v;
+  };
+  if (editForm()) {
+    var started = formValues(editForm()), saving = false;
+    var first = editForm().querySelector("input:not([type=hidden]), textarea, select");
+    if (first && !document.querySelector(".error-summary")) {
+      first.focus();
+      try { first.setSelectionRange(first.value.length, first.value.length); } catch (err) { /* not a text field */ }
+    }
+    document.addEventListener("submit", function (e) {
+      if (e.target === editForm()) saving = true;
+    });
+    // The form came back (it replaced itself, so its own events no longer
+    // reach the document), or the request failed without an answer.
+    document.addEventListener("htmx:afterSwap", function (e) {
+      if (e.detail.target && e.detail.target.id === "profile-form-region") saving = false;
+    });
+    document.addEventListener("htmx:afterRequest", function (e) {
+      var d = e.detail;
+      if (d.elt && d.elt.id === "profile-form" && !(d.xhr && d.xhr.getResponseHeader("HX-Redirect"))) saving = false;
+    });
+    window.addEventListener("beforeunload", function (e) {
+      var f = editForm();
+      if (!f || saving) return;
+      var now = formValues(f);
+      for (var k in started) {
+        if (k in now && now[k] !== started[k]) {
+          e.preventDefault();
+          e.returnValue = "";
+          return;
+        }
+      }
+    });
+  }
+
   // Print buttons (data-print) are hidden until this script can run them.
   document.querySelectorAll("[data-print]").forEach(function (b) {
     b.hidden = false;
