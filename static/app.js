@@ -124,6 +124,67 @@
     });
   }
 
+  // Copy buttons (data-copy) are hidden until this script can run them.
+  // The value is copied with the Clipboard API, or, where that is missing
+  // (a page not served over HTTPS), by selecting it and copying the
+  // selection; the status region announces the outcome.
+  var say = function (msg) {
+    var s = document.getElementById("status");
+    if (!s) return;
+    s.textContent = "";
+    setTimeout(function () { s.textContent = msg; }, 50);
+  };
+  var copied = function (b) {
+    say("Copied");
+    b.textContent = "Copied";
+    setTimeout(function () { b.textContent = "Copy"; }, 2000);
+  };
+  var copyBySelection = function (b) {
+    var code = b.parentNode && b.parentNode.querySelector("code");
+    if (!code) return false;
+    var r = document.createRange();
+    r.selectNodeContents(code);
+    var sel = window.getSelection();
+    sel.removeAllRanges();
+    sel.addRange(r);
+    try { return document.execCommand("copy"); } catch (err) { return false; }
+  };
+  var showCopyButtons = function (root) {
+    root.querySelectorAll("button[data-copy]").forEach(function (b) { b.hidden = false; });
+  };
+  showCopyButtons(document);
+  document.addEventListener("htmx:afterSettle", function (e) {
+    if (e.detail && e.detail.target && e.detail.target.isConnected) showCopyButtons(e.detail.target);
+    else showCopyButtons(document);
+  });
+  document.addEventListener("click", function (e) {
+    var b = e.target.closest && e.target.closest("button[data-copy]");
+    if (!b) return;
+    var v = b.getAttribute("data-copy");
+    var fallback = function () {
+      if (copyBySelection(b)) copied(b);
+      else say("Select the ID and copy it with your keyboard.");
+    };
+    if (navigator.clipboard && navigator.clipboard.writeText) {
+      navigator.clipboard.writeText(v).then(function () { copied(b); }, fallback);
+    } else {
+      fallback();
+    }
+  });
+
+  // Copying a phone number that is shown in international format
+  // ("+45 35 75 37 19") gives its E.164 form ("+4535753719").
+  document.addEventListener("copy", function (e) {
+    var sel = window.getSelection();
+    if (!sel || sel.isCollapsed || !e.clipboardData) return;
+    var el = function (n) { return n && (n.nodeType === 1 ? n : n.parentElement); };
+    var a = el(sel.anchorNode), f = el(sel.focusNode);
+    a = a && a.closest("[data-e164]");
+    if (!a || a !== (f && f.closest("[data-e164]"))) return;
+    e.clipboardData.setData("text/plain", a.getAttribute("data-e164"));
+    e.preventDefault();
+  });
+
   // Print buttons (data-print) are hidden until this script can run them.
   document.querySelectorAll("[data-print]").forEach(function (b) {
     b.hidden = false;
