@@ -1,8 +1,21 @@
 // The console's only script of its own. Everything works without it; it adds
-// keyboard shortcuts and moves focus after htmx swaps so that keyboard and
-// screen reader users land on what changed.
+// keyboard shortcuts, moves focus after htmx swaps so that keyboard and
+// screen reader users land on what changed, reports the browser's time
+// zone, keeps search history tidy, copies IDs, and guards the edit form.
 (function () {
   "use strict";
+
+  // The browser's time zone, so that the pages that follow show dates in
+  // it: a cookie under the console's path, which the server checks. Dates
+  // are shown in UTC, labelled, until it is there.
+  try {
+    var tz = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    var me = document.currentScript && new URL(document.currentScript.src, location.href).pathname;
+    var base = me ? me.replace(/\/static\/[^\/]*$/, "") : "";
+    if (tz && /^[A-Za-z0-9_+\-\/]{1,64}$/.test(tz) && document.cookie.split("; ").indexOf("tz=" + tz) < 0) {
+      document.cookie = "tz=" + tz + "; path=" + (base || "/") + "; max-age=31536000; samesite=lax" + (location.protocol === "https:" ? "; secure" : "");
+    }
+  } catch (err) { /* no Intl: dates stay in UTC */ }
 
   // "/" focuses the search box, unless the person is typing somewhere.
   document.addEventListener("keydown", function (e) {

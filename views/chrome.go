@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/a-h/templ"
 )
@@ -28,6 +29,9 @@ type Chrome struct {
 	UserID   string
 	Role     role.Role // "" when signed out
 	Demo     bool      // dev sign-in against the embedded simulator
+	// Zone is the viewer's time zone as their browser reported it; nil
+	// when unknown (dates are then shown in UTC, labelled).
+	Zone *time.Location
 
 	// Search box.
 	Query string
