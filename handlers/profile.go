@@ -181,10 +181,6 @@ func profileView(u apiclient.EndUser) views.Profile {
 		}
 		return []string{s}
 	}
-	created := ""
-	if !u.CreatedAt.IsZero() {
-		created = u.CreatedAt.UTC().Format("2006-01-02 15:04 UTC")
-	}
 	name := customer.Name(u)
 	return views.Profile{
 		ID:        u.ID,
@@ -202,7 +198,7 @@ func profileView(u apiclient.EndUser) views.Profile {
 			{Label: "Additional phone numbers", Key: "additionalPhoneNumbers", Values: u.AdditionalPhoneNumbers},
 			{Label: "External ID", Key: "externalId", Values: one(u.ExternalID)},
 			{Label: "Avatar URL", Key: "avatarUrl", Values: one(u.AvatarURL)},
-			{Label: "Created", Key: "createdAt", Values: one(created)},
+			{Label: "Created", Key: "createdAt", Time: u.CreatedAt.Time},
 		},
 	}
 }

@@ -63,7 +63,8 @@ func checkProfileInert(t *testing.T, u apiclient.EndUser) {
 						}
 						return r
 					}, a.Val))
-					if !strings.HasPrefix(v, "http://") && !strings.HasPrefix(v, "https://") && !strings.HasPrefix(v, "/") && !strings.HasPrefix(v, "#") {
+					if !strings.HasPrefix(v, "http://") && !strings.HasPrefix(v, "https://") && !strings.HasPrefix(v, "/") && !strings.HasPrefix(v, "#") &&
+						!(strings.HasPrefix(v, "mailto:") && !strings.ContainsAny(v[len("mailto:"):], ":?&#")) && !(strings.HasPrefix(v, "tel:+") && strings.Trim(v[len("tel:+"):], "0123456789") == "") {
 						t.Fatalf("%s=%q on <%s> rendered for %+v", a.Key, a.Val, n.Data, u)
 					}
 				}

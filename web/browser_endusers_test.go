@@ -151,6 +151,9 @@ func TestBrowserEndUsers(t *testing.T) {
 		if val != "not an email" || focused != "error-summary" {
 			t.Errorf("after 422: value %q, focus on %q", val, focused)
 		}
+		// Put the email back: leaving a form with an unsaved change asks
+		// first (beforeunload), which would stop the next navigation.
+		run(t, "undo", chromedp.SetValue(chromedp.ID("#f-email"), u.Email))
 	})
 
 	t.Run("conflict and resolve", func(t *testing.T) {

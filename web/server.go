@@ -133,6 +133,7 @@ func (s *Server) chrome(r *http.Request) views.Chrome {
 		HTMXURL:    s.assets.URL(static.HTMX),
 		HTMXConfig: s.htmxCfg,
 		Demo:       s.cfg.AuthMode == "dev",
+		Zone:       viewerZone(r),
 	}
 	if id, ok := reqctx.IdentityFrom(r.Context()); ok {
 		c.UserName, c.UserID, c.Role = id.Name, id.ID, id.Role
