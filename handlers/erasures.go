@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/example/dixa-console/web/audit"
 	"net/http"
 	"strconv"
 	"strings"
@@ -20,7 +21,6 @@ import (
 	"github.com/example/dixa-console/web/reqctx"
 	"github.com/example/dixa-console/web/respond"
 	"github.com/example/dixa-console/web/role"
-	"github.com/example/dixa-console/web/store"
 )
 
 // Erasures serves the GDPR erasure pages (leads only): preview and request,
@@ -31,7 +31,7 @@ type Erasures struct {
 	// Audit writes the erasure.denied entries of refused requests.
 	Audit AuditLogger
 	// Trail reads a request's history for its status page.
-	Trail AuditReader
+	Trail audit.Lister
 	// SignInAgain is true when the console's own sign-in page can renew the
 	// sign-in (dev, oidc); the step-up refusal then links to it.
 	SignInAgain bool
@@ -57,7 +57,7 @@ func ErasureTarget(r *http.Request) (string, string) {
 // deny refuses (403) and writes one erasure.denied entry.
 func (h *Erasures) deny(w http.ResponseWriter, r *http.Request, why, msg string) {
 	tt, tid := ErasureTarget(r)
-	Record(r.Context(), h.Audit, ActErasureDenied, tt, tid, store.OutcomeDenied, map[string]string{
+	Record(r.Context(), h.Audit, ActErasureDenied, tt, tid, audit.OutcomeDenied, map[string]string{
 		"reason": why, "route": r.Method + " " + routePattern(r)})
 	respond.Error(w, r, respond.Forbidden(msg))
 }
@@ -84,7 +84,7 @@ func (h *Erasures) stepUpOK(w http.ResponseWriter, r *http.Request, me reqctx.Id
 	}
 	ctx := r.Context()
 	tt, tid := ErasureTarget(r)
-	Record(ctx, h.Audit, ActErasureDenied, tt, tid, store.OutcomeDenied, map[string]string{
+	Record(ctx, h.Audit, ActErasureDenied, tt, tid, audit.OutcomeDenied, map[string]string{
 		"reason": "stale_authentication", "route": r.Method + " " + routePattern(r),
 		"maxAge": window.String(), "authAge": age.Truncate(time.Second).String()})
 	reqctx.Logger(ctx).Warn("request denied: sign-in too old for an erasure", "status", http.StatusForbidden,
@@ -407,7 +407,7 @@ func (h *Erasures) detailPage(w http.ResponseWriter, r *http.Request, e erasure.
 	if e.State == erasure.Requested || e.State == erasure.Draft {
 		v.Whom = h.whom(r, e.SubjectID)
 	}
-	trail, err := h.Trail.ListAudit(r.Context(), store.AuditFilter{TargetType: "erasure", TargetID: e.ID, Ascending: true, Limit: 200})
+	trail, err := h.Trail.ListAudit(r.Context(), audit.Filter{TargetType: "erasure", TargetID: e.ID, Ascending: true, Limit: 200})
 	if err != nil {
 		respond.Error(w, r, err)
 		return

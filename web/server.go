@@ -32,7 +32,9 @@ type Deps struct {
 	// ErasureTracking tunes the erasure tracker (tests shorten its
 	// intervals); nil means the defaults.
 	ErasureTracking *erasure.Tracking
-	// Now is the erasure workflow's clock (tests); nil means time.Now.
+	// Now is the console's clock: sessions, sign-ins in progress, the
+	// sign-in limit and the erasure workflow; nil: time.Now. Tests move it
+	// instead of waiting.
 	Now func() time.Time
 }
 
@@ -46,7 +48,7 @@ type Server struct {
 	handler  http.Handler
 	ready    singleflight.Group
 	htmxCfg  string
-	auth     *authState // sign-in, sessions, per-person limit (auth.go)
+	auth     *authState // sign-in, sessions, per-person limit (session.go, signin.go, access.go)
 	store    *store.Store
 	erasures *erasure.Service // the erasure workflow and its tracker (erasures.go)
 	imports  *importsState    // bulk import runner and handlers (imports.go)
@@ -72,7 +74,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 		}
 	}
 	s.imports = s.newImports()
-	if s.auth, err = newAuthState(cfg); err != nil {
+	if s.auth, err = newAuthState(cfg, d.Now); err != nil {
 		return nil, err
 	}
 	h, err := s.routes()
@@ -133,6 +135,7 @@ func (s *Server) chrome(r *http.Request) views.Chrome {
 		HTMXConfig: s.htmxCfg,
 		Demo:       s.cfg.AuthMode == "dev",
 		PhoneHint:  customer.PhoneHint(s.cfg.PhoneDefaultRegion),
+		Zone:       viewerZone(r),
 	}
 	if s.erasures != nil {
 		c.Awaiting = s.awaitingCount
