@@ -46,6 +46,26 @@
     b.addEventListener("click", function () { window.print(); });
   });
 
+  // Disclosure buttons (data-disclosure) show and hide the region named by
+  // their aria-controls, and say so in aria-expanded; htmx fills the region
+  // on the first press. They stay hidden until this script runs: without
+  // it, the link beside each one opens the same content as a page.
+  var showDisclosures = function (root) {
+    if (!root || !root.querySelectorAll) return;
+    if (root.matches && root.matches("[data-disclosure]")) root.hidden = false;
+    root.querySelectorAll("[data-disclosure][hidden]").forEach(function (b) { b.hidden = false; });
+  };
+  showDisclosures(document);
+  document.addEventListener("htmx:load", function (e) { showDisclosures(e.detail && e.detail.elt); });
+  document.addEventListener("click", function (e) {
+    var b = e.target.closest && e.target.closest("[data-disclosure]");
+    var region = b && document.getElementById(b.getAttribute("aria-controls"));
+    if (!region) return;
+    var open = b.getAttribute("aria-expanded") !== "true";
+    b.setAttribute("aria-expanded", open ? "true" : "false");
+    region.hidden = !open;
+  });
+
   // Confirmation for buttons that ask for it (data-confirm), without eval.
   document.addEventListener("click", function (e) {
     var b = e.target.closest && e.target.closest("[data-confirm]");

@@ -7,6 +7,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/example/dixa-console/handlers"
+	"github.com/example/dixa-console/web/conversation"
 	"github.com/example/dixa-console/web/customer"
 	"github.com/example/dixa-console/web/respond"
 )
@@ -22,7 +23,9 @@ func (s *Server) routes() (http.Handler, error) {
 	if s.store != nil {
 		auditLog = s.store
 	}
-	profile := &handlers.Profile{API: s.api, Defs: customer.NewDefinitions(s.api, customer.DefinitionTTL), Guard: writes, Audit: auditLog}
+	profile := &handlers.Profile{API: s.api, Defs: customer.NewDefinitions(s.api, customer.DefinitionTTL), Guard: writes, Audit: auditLog,
+		Convs: conversation.NewLister(s.api, s.cfg.ConversationsPageLimit), Agents: s.agents}
+	convs := &handlers.Conversations{API: s.api, Agents: s.agents, Audit: auditLog, DixaAppURL: s.cfg.DixaAppURL}
 	edit := &handlers.Edit{API: s.api, Guard: writes, PhoneRegion: s.cfg.PhoneDefaultRegion, Audit: auditLog}
 	create := &handlers.Create{API: s.api, Guard: writes, PhoneRegion: s.cfg.PhoneDefaultRegion, Audit: auditLog}
 
@@ -69,6 +72,9 @@ func (s *Server) routes() (http.Handler, error) {
 				r.Get("/endusers", endusers.List)
 				r.Get("/endusers/{id}", profile.Show)
 				r.Get("/endusers/{id}/conversations", profile.Conversations)
+				r.Get("/endusers/{id}/conversations/{conversationId}", convs.Show)
+				r.Get("/endusers/{id}/conversations/{conversationId}/messages", convs.Messages)
+				r.Get("/endusers/{id}/conversations/{conversationId}/messages/{messageId}", convs.Message)
 			})
 
 			// Agents and leads: create and edit customers.

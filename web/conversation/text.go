@@ -18,24 +18,29 @@ const MessagesShown = 50
 // cut, with the whole body on request.
 const BodyShown = 16 << 10
 
-// Window returns the range [start, end) of msgs (oldest first) to show:
-// the MessagesShown messages before the one whose id is before, or the
-// newest ones when before is "". ok is false when no message has that id.
-func Window(msgs []apiclient.Message, before string) (start, end int, ok bool) {
-	end = len(msgs)
-	if before != "" {
-		end = -1
-		for i, m := range msgs {
-			if m.ID == before {
-				end = i
-				break
-			}
-		}
-		if end < 0 {
-			return 0, 0, false
+// Window returns where the messages to show start in msgs (oldest first;
+// they run to the newest): at the message whose id is since, or
+// MessagesShown before the end when since is "". ok is false when no
+// message has that id.
+func Window(msgs []apiclient.Message, since string) (start int, ok bool) {
+	if since == "" {
+		return max(0, len(msgs)-MessagesShown), true
+	}
+	for i, m := range msgs {
+		if m.ID == since {
+			return i, true
 		}
 	}
-	return max(0, end-MessagesShown), end, true
+	return 0, false
+}
+
+// Earlier returns the id of the message to start from to show
+// MessagesShown more before start, "" when start is the first.
+func Earlier(msgs []apiclient.Message, start int) string {
+	if start <= 0 || start > len(msgs) {
+		return ""
+	}
+	return msgs[max(0, start-MessagesShown)].ID
 }
 
 // ValidMessageID reports whether s may be a Dixa message id (as sent back

@@ -68,19 +68,29 @@ func TestCut(t *testing.T) {
 func TestWindow(t *testing.T) {
 	msgs := make([]apiclient.Message, 120)
 	for i := range msgs {
-		msgs[i].ID = "m" + strings.Repeat("0", 3-len(itoa(i))) + itoa(i)
+		msgs[i].ID = "m" + itoa(i)
 	}
-	if s, e, ok := conversation.Window(msgs, ""); !ok || s != 70 || e != 120 {
-		t.Errorf("newest: %d..%d %v, want 70..120", s, e, ok)
+	start, ok := conversation.Window(msgs, "")
+	if !ok || start != 70 {
+		t.Errorf("newest: from %d %v, want 70", start, ok)
 	}
-	if s, e, ok := conversation.Window(msgs, msgs[70].ID); !ok || s != 20 || e != 70 {
-		t.Errorf("earlier: %d..%d %v, want 20..70", s, e, ok)
+	if e := conversation.Earlier(msgs, start); e != "m20" {
+		t.Errorf("earlier than 70: %q, want m20", e)
 	}
-	if s, e, ok := conversation.Window(msgs, msgs[20].ID); !ok || s != 0 || e != 20 {
-		t.Errorf("earliest: %d..%d %v, want 0..20", s, e, ok)
+	if start, ok = conversation.Window(msgs, "m20"); !ok || start != 20 {
+		t.Errorf("since m20: from %d %v", start, ok)
 	}
-	if _, _, ok := conversation.Window(msgs, "nope"); ok {
+	if e := conversation.Earlier(msgs, 20); e != "m0" {
+		t.Errorf("earlier than 20: %q, want m0", e)
+	}
+	if e := conversation.Earlier(msgs, 0); e != "" {
+		t.Errorf("earlier than the first: %q, want none", e)
+	}
+	if _, ok := conversation.Window(msgs, "nope"); ok {
 		t.Error("an unknown message id was found")
+	}
+	if start, _ := conversation.Window(msgs[:3], ""); start != 0 {
+		t.Errorf("a short conversation starts at %d", start)
 	}
 }
 
