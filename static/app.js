@@ -46,10 +46,11 @@
     b.addEventListener("click", function () { window.print(); });
   });
 
-  // Disclosure buttons (data-disclosure) show and hide the region named by
-  // their aria-controls, and say so in aria-expanded; htmx fills the region
-  // on the first press. They stay hidden until this script runs: without
-  // it, the link beside each one opens the same content as a page.
+  // Disclosure buttons (data-disclosure) show and hide the element named by
+  // their aria-controls, and say so in aria-expanded. The first time, an
+  // empty element is filled (htmx) from the link that follows the button:
+  // the same content as a fragment. The buttons stay hidden until this
+  // script runs; without it, that link opens the content as a page.
   var showDisclosures = function (root) {
     if (!root || !root.querySelectorAll) return;
     if (root.matches && root.matches("[data-disclosure]")) root.hidden = false;
@@ -64,6 +65,11 @@
     var open = b.getAttribute("aria-expanded") !== "true";
     b.setAttribute("aria-expanded", open ? "true" : "false");
     region.hidden = !open;
+    var link = b.nextElementSibling, slot = region.querySelector("td") || region;
+    if (open && !slot.hasChildNodes() && link && link.matches("a[href]") && window.htmx) {
+      slot.textContent = "Loading…";
+      window.htmx.ajax("GET", link.getAttribute("href"), { target: slot, swap: "innerHTML" });
+    }
   });
 
   // Confirmation for buttons that ask for it (data-confirm), without eval.

@@ -138,14 +138,16 @@ func TestProfileConversationsMore(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || euDoc(t, page).Find(`#conversations a[rel="next"]`).Length() != 1 {
 		t.Errorf("all conversations: status %d, no next page", resp.StatusCode)
 	}
-	toggle := d.Find(`[data-testid="conv-toggle"]`).First()
-	if toggle.AttrOr("aria-expanded", "") != "false" || toggle.AttrOr("aria-controls", "") == "" || toggle.AttrOr("hx-get", "") == "" {
-		t.Errorf("disclosure button: %s", goquery.NodeName(toggle))
+	toggle := d.Find(`tr[data-testid="conv-row"] button[data-disclosure]`).First()
+	if toggle.AttrOr("aria-expanded", "") != "false" || toggle.AttrOr("aria-label", "") == "" {
+		t.Errorf("disclosure button: expanded %q, label %q", toggle.AttrOr("aria-expanded", ""), toggle.AttrOr("aria-label", ""))
 	}
-	if d.Find("#"+toggle.AttrOr("aria-controls", "")).Length() != 1 {
-		t.Error("the disclosure controls nothing")
+	if d.Find("#"+toggle.AttrOr("aria-controls", "")+"[hidden]").Length() != 1 {
+		t.Error("the disclosure controls no hidden region")
 	}
-	resp, panel := env.Get(t, c, toggle.AttrOr("hx-get", ""), "HX-Request", "true")
+	// The script fills the region from the link beside the button.
+	link := toggle.Next()
+	resp, panel := env.Get(t, c, link.AttrOr("href", ""), "HX-Request", "true")
 	if resp.StatusCode != http.StatusOK || strings.Contains(panel, "<html") || euDoc(t, panel).Find(`article[data-testid="conversation"] h3`).Length() != 1 {
 		t.Errorf("panel: status %d\n%.400s", resp.StatusCode, panel)
 	}

@@ -98,6 +98,9 @@ type Directory struct {
 	loaded time.Time         // when it was read; zero: never
 	failed time.Time         // when a read last failed
 	single map[string]lookup // ids looked up one by one
+
+	readOnce sync.Once
+	ready    chan struct{} // closed when the first read has ended
 }
 
 // lookup is the outcome of a single look-up and when it was made.
@@ -120,7 +123,7 @@ func New(src Source, o Options) *Directory {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Directory{src: src, opt: o, single: map[string]lookup{}}
+	return &Directory{src: src, opt: o, single: map[string]lookup{}, ready: make(chan struct{})}
 }
 
 // Run reads the list at once and then every Refresh (after a failure,
@@ -145,6 +148,10 @@ func (d *Directory) Run(ctx context.Context) {
 		}
 	}
 }
+
+// Ready is closed once the first read of the list has ended, whether it
+// worked or not.
+func (d *Directory) Ready() <-chan struct{} { return d.ready }
 
 // Loaded returns when the list was last read, zero if never.
 func (d *Directory) Loaded() time.Time {
@@ -183,6 +190,7 @@ func (d *Directory) load(ctx context.Context, background bool) error {
 
 // read reads every page of the list and replaces the directory's.
 func (d *Directory) read(ctx context.Context) error {
+	defer d.readOnce.Do(func() { close(d.ready) })
 	list := map[string]Person{}
 	for a, err := range d.src.Agents(ctx, apiclient.AgentListOptions{PageLimit: listPageLimit}) {
 		if err != nil {

@@ -286,3 +286,20 @@ func TestFailedListNotReadPerView(t *testing.T) {
 		t.Errorf("a minute later: got %+v after %d reads", p, f.lists.Load())
 	}
 }
+
+func TestReady(t *testing.T) {
+	f := newFake()
+	f.failAll = errors.New("dixa down")
+	d := agents.New(f, agents.Options{})
+	select {
+	case <-d.Ready():
+		t.Fatal("ready before any read")
+	default:
+	}
+	d.Names(t.Context(), annID)
+	select {
+	case <-d.Ready():
+	default:
+		t.Error("not ready after a failed first read")
+	}
+}
