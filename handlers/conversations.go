@@ -105,6 +105,10 @@ func (h *Conversations) Show(w http.ResponseWriter, r *http.Request) {
 	if !h.recordView(w, r, cr, view, len(v.Thread.Messages)) {
 		return
 	}
+	if panel {
+		respond.Fragment(w, r, http.StatusOK, views.ConversationPanel(v))
+		return
+	}
 	respond.Page(w, r, http.StatusOK, "Conversation "+strconv.FormatInt(cr.id, 10), views.ConversationPage(v), respond.Section("endusers"))
 }
 

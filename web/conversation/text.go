@@ -126,45 +126,50 @@ var blocks = map[string]bool{
 // paragraphs and line breaks kept, quoted blocks prefixed with "> ", list
 // items with "• ", link targets written after the link text, images as
 // "[image: alt]". Scripts, styles and other non-content are dropped whole.
-// Nothing of the result is markup.
+// The document is parsed as a browser parses it (so markup meant to be
+// read differently by a filter and a browser yields the browser's text);
+// nothing of the result is markup.
 func HTMLText(s string) string {
-	w := &textWriter{lineStart: true}
-	z := html.NewTokenizer(strings.NewReader(s))
-	var links []link // each open <a>
-	skip := ""
-	for {
-		tt := z.Next()
-		if tt == html.ErrorToken {
-			break
-		}
-		name, _ := z.TagName()
-		tag := string(name)
-		switch {
-		case skip != "":
-			if tt == html.EndTagToken && tag == skip {
-				skip = ""
-			}
-		case tt == html.TextToken:
-			w.text(z.Text())
-		case tt == html.StartTagToken && skipped[tag]:
-			skip = tag
-		case tt == html.StartTagToken || tt == html.SelfClosingTagToken:
-			links = w.start(z, tag, tt == html.SelfClosingTagToken, links)
-		case tt == html.EndTagToken:
-			links = w.end(tag, links)
-		}
+	doc, err := html.Parse(strings.NewReader(s))
+	if err != nil {
+		// Only a failing reader makes Parse fail; show the source as text.
+		return s
 	}
+	w := &textWriter{lineStart: true}
+	w.walk(doc)
 	return strings.TrimSpace(w.b.String())
+}
+
+// walk writes the text of n and its children.
+func (w *textWriter) walk(n *html.Node) {
+	switch n.Type {
+	case html.TextNode:
+		w.text([]byte(n.Data))
+		return
+	case html.ElementNode:
+		if skipped[n.Data] {
+			return
+		}
+		w.start(n)
+		defer w.end(n.Data)
+	case html.DocumentNode:
+	default:
+		return
+	}
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		w.walk(c)
+	}
 }
 
 // textWriter builds HTMLText's output.
 type textWriter struct {
 	b         strings.Builder
-	lineStart bool // nothing but the quote prefix written on this line
-	space     bool // a collapsed space is pending
-	breaks    int  // line breaks written since the last text
-	quote     int  // depth of <blockquote>
-	pre       int  // depth of <pre>
+	lineStart bool   // nothing but the quote prefix written on this line
+	space     bool   // a collapsed space is pending
+	breaks    int    // line breaks written since the last text
+	quote     int    // depth of <blockquote>
+	pre       int    // depth of <pre>
+	links     []link // the open <a> elements
 }
 
 // link is an open <a>: its target and where its text starts.
@@ -173,63 +178,53 @@ type link struct {
 	at   int
 }
 
-func (w *textWriter) start(z *html.Tokenizer, tag string, selfClosing bool, links []link) []link {
-	attrs := map[string]string{}
-	for {
-		k, v, more := z.TagAttr()
-		if len(k) > 0 {
-			attrs[string(k)] = string(v)
+func (w *textWriter) start(n *html.Node) {
+	attr := func(k string) string {
+		for _, a := range n.Attr {
+			if a.Key == k {
+				return strings.TrimSpace(a.Val)
+			}
 		}
-		if !more {
-			break
-		}
+		return ""
 	}
-	switch tag {
+	switch tag := n.Data; tag {
 	case "br":
 		w.newline(1)
-		return links
 	case "img":
-		if alt := strings.TrimSpace(attrs["alt"]); alt != "" {
+		if alt := attr("alt"); alt != "" {
 			w.spaced("[image: " + alt + "]")
 		} else {
 			w.spaced("[image]")
 		}
-		return links
 	case "a":
-		if !selfClosing {
-			links = append(links, link{href: strings.TrimSpace(attrs["href"]), at: w.b.Len()})
-		}
-		return links
+		w.links = append(w.links, link{href: attr("href"), at: w.b.Len()})
 	case "blockquote":
 		w.newline(2)
 		w.quote++
-		return links
 	case "pre":
 		w.newline(2)
 		w.pre++
-		return links
 	case "li":
 		w.newline(1)
 		w.raw("•")
 		w.space = true
-		return links
+	default:
+		if blocks[tag] {
+			w.newline(paraBreaks(tag))
+		}
 	}
-	if blocks[tag] {
-		w.newline(paraBreaks(tag))
-	}
-	return links
 }
 
-func (w *textWriter) end(tag string, links []link) []link {
+func (w *textWriter) end(tag string) {
 	switch tag {
 	case "a":
-		if n := len(links); n > 0 {
-			l := links[n-1]
+		if n := len(w.links); n > 0 {
+			l := w.links[n-1]
 			shown := strings.TrimSpace(w.b.String()[min(l.at, w.b.Len()):])
 			if l.href != "" && !strings.HasPrefix(l.href, "#") && shown != l.href && "mailto:"+shown != l.href {
 				w.spaced("(" + l.href + ")")
 			}
-			links = links[:n-1]
+			w.links = w.links[:n-1]
 		}
 	case "blockquote":
 		w.newline(2)
@@ -242,7 +237,6 @@ func (w *textWriter) end(tag string, links []link) []link {
 			w.newline(paraBreaks(tag))
 		}
 	}
-	return links
 }
 
 // paraBreaks is how many line breaks surround a block: a blank line for

@@ -27,6 +27,7 @@ func TestHTMLText(t *testing.T) {
 		{"pre keeps spaces", "<pre>a   b\n  c</pre>", "a   b\n  c"},
 		{"iframe and srcdoc", `<iframe srcdoc="&lt;script&gt;alert(1)&lt;/script&gt;"></iframe>ok`, "ok"},
 		{"form text kept", `<form action="https://evil.example"><button>Confirm</button></form>`, "Confirm"},
+		{"parsed as a browser does", `<table>fostered<tr><td>cell</td></tr></table>`, "fostered\n\ncell"},
 		{"no tags survive", `<svg><script>alert('svg')</script></svg><p style="font-size:0">hidden</p>`, "hidden"},
 	}
 	for _, tc := range tests {
