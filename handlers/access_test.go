@@ -64,8 +64,7 @@ func TestHandlersRecheckRole(t *testing.T) {
 	imports := &handlers.Imports{Store: importjob.NewMemStore(), Defs: api, Audit: audit}
 	export := &handlers.Export{API: api, Audit: audit}
 	auditPages := &handlers.Audit{Store: audit}
-	list := &handlers.EndUsers{API: api}
-	convs := &handlers.Conversations{API: api, Audit: audit}
+	list, convs := &handlers.EndUsers{API: api}, &handlers.Conversations{API: api, Audit: audit}
 
 	const uid = "de000000-0000-4000-8000-000000000001"
 	const jid = "0b7c3c7e-1d2a-4f55-9a0e-3e1f2a4b5c6d"
@@ -107,10 +106,9 @@ func TestHandlersRecheckRole(t *testing.T) {
 			path := strings.NewReplacer("{id}", uid, "{jid}", jid, "{conversationId}", "42", "{messageId}", "m1").Replace(rt.path)
 			r := httptest.NewRequest(rt.method, path+"?role=lead&q=x", strings.NewReader(forged))
 			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-			r.SetPathValue("id", uid)
-			r.SetPathValue("jid", jid)
-			r.SetPathValue("conversationId", "42")
-			r.SetPathValue("messageId", "m1")
+			for k, v := range map[string]string{"id": uid, "jid": jid, "conversationId": "42", "messageId": "m1"} {
+				r.SetPathValue(k, v)
+			}
 			r.Pattern = rt.method + " " + rt.path
 			ctx := reqctx.WithIdentity(r.Context(), reqctx.Identity{ID: "p@example.com", Name: "P", Role: have})
 			r = r.WithContext(ctx)

@@ -44,8 +44,29 @@ var inertChecks = []struct{ name, js string }{
 // request leaves the console. Then the huge message, at 320 px wide and in
 // dark mode. Screenshots go to testoutput/conv-*.png.
 func TestBrowserConversations(t *testing.T) {
+	b := newConvBrowser(t)
+	t.Run("hostile email on its page", b.hostilePage)
+	t.Run("opened in place with the keyboard", b.inPlace)
+	t.Run("huge message at 320 px", b.narrow)
+	t.Run("dark", b.dark)
+}
+
+// convBrowser is a signed-in viewer's browser that records dialogs and
+// requests to other hosts.
+type convBrowser struct {
+	env     *webtest.Env
+	ctx     context.Context
+	hid     string // the hostile email's id
+	dialogs atomic.Int64
+	mu      sync.Mutex
+	away    []string
+}
+
+func newConvBrowser(t *testing.T) *convBrowser {
 	env := webtest.New(t, webtest.Options{Sim: dixasim.Options{Users: 80}})
-	ctx := webtest.Browser(t)
+	b := &convBrowser{env: env, ctx: webtest.Browser(t)}
+	hostile, _ := env.Sim.DemoConversationID(dixasim.DemoHostileEmail)
+	b.hid = strconv.FormatInt(hostile, 10)
 	console, _ := url.Parse(env.URL)
 	// The profile's own picture (a customer's avatar URL, shown by design)
 	// is the one thing loaded from elsewhere.
@@ -54,24 +75,19 @@ func TestBrowserConversations(t *testing.T) {
 		t.Fatal(err)
 	}
 	avatar, _ := url.Parse(subject.AvatarURL)
-	var (
-		dialogs atomic.Int64
-		mu      sync.Mutex
-		away    []string // requests to other hosts
-	)
-	chromedp.Listen(ctx, func(ev any) {
+	chromedp.Listen(b.ctx, func(ev any) {
 		switch e := ev.(type) {
 		case *page.EventJavascriptDialogOpening:
-			dialogs.Add(1)
+			b.dialogs.Add(1)
 		case *network.EventRequestWillBeSent:
 			if u, err := url.Parse(e.Request.URL); err == nil && u.Host != console.Host && u.Scheme != "data" && (avatar == nil || u.Host != avatar.Host) {
-				mu.Lock()
-				away = append(away, e.Request.URL)
-				mu.Unlock()
+				b.mu.Lock()
+				b.away = append(b.away, e.Request.URL)
+				b.mu.Unlock()
 			}
 		}
 	})
-	euRun(t, ctx, "trap and sign in", chromedp.Steps(
+	euRun(t, b.ctx, "trap and sign in", chromedp.Steps(
 		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 			_, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: hostileTrap})
 			return err
@@ -82,112 +98,115 @@ func TestBrowserConversations(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`[data-testid="sign-in"]`)),
 		chromedp.WaitVisible(chromedp.ID("#q")),
 	))
-	hostile, _ := env.Sim.DemoConversationID(dixasim.DemoHostileEmail)
-	hid := strconv.FormatInt(hostile, 10)
-	inert := func(t *testing.T, where string) {
-		t.Helper()
-		for _, c := range inertChecks {
-			if bad := euRun(t, ctx, c.name, chromedp.Evaluate[[]string](c.js)); len(bad) > 0 {
-				t.Errorf("%s: %s: %v", where, c.name, bad)
-			}
+	return b
+}
+
+// inert checks that nothing of the content on the page is live.
+func (b *convBrowser) inert(t *testing.T, where string) {
+	t.Helper()
+	for _, c := range inertChecks {
+		if bad := euRun(t, b.ctx, c.name, chromedp.Evaluate[[]string](c.js)); len(bad) > 0 {
+			t.Errorf("%s: %s: %v", where, c.name, bad)
 		}
-		if n := dialogs.Load(); n != 0 {
-			t.Errorf("%s: %d dialogs opened", where, n)
-		}
-		mu.Lock()
-		if len(away) > 0 {
-			t.Errorf("%s: requests left the console: %v", where, away)
-		}
-		mu.Unlock()
 	}
+	if n := b.dialogs.Load(); n != 0 {
+		t.Errorf("%s: %d dialogs opened", where, n)
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.away) > 0 {
+		t.Errorf("%s: requests left the console: %v", where, b.away)
+	}
+}
 
-	t.Run("hostile email on its page", func(t *testing.T) {
-		euRun(t, ctx, "open", chromedp.Steps(
-			chromedp.Navigate(env.URL+"/endusers/"+dixasim.DemoScriptUserID+"/conversations/"+hid),
-			chromedp.WaitVisible(chromedp.CSS(`[data-testid="conversation"]`)),
-		))
-		inert(t, "page")
-		shown := euRun(t, ctx, "text", chromedp.Evaluate[string](`document.querySelector("main").innerText`))
-		for _, want := range []string{"<script>alert('text')</script>", "(javascript:alert(document.cookie))", "invoice[RLO]fdp.exe", "<style>body{display:none}</style>"} {
-			if !strings.Contains(shown, want) {
-				t.Errorf("the page does not show %q as text", want)
-			}
-		}
-		webtest.Screenshot(t, ctx, "conv-hostile-page")
-	})
+// open shows the hostile email's page and waits for sel.
+func (b *convBrowser) open(t *testing.T, sel string) {
+	t.Helper()
+	euRun(t, b.ctx, "open", chromedp.Steps(
+		chromedp.Navigate(b.env.URL+"/endusers/"+dixasim.DemoScriptUserID+"/conversations/"+b.hid),
+		chromedp.WaitVisible(chromedp.CSS(sel)),
+	))
+}
 
-	t.Run("opened in place with the keyboard", func(t *testing.T) {
-		btn := `tr[data-id="` + hid + `"] button[data-disclosure]`
-		euRun(t, ctx, "profile", chromedp.Steps(
-			chromedp.Navigate(env.URL+"/endusers/"+dixasim.DemoScriptUserID),
-			chromedp.WaitVisible(chromedp.CSS(btn)),
-			chromedp.Focus(chromedp.CSS(btn)),
-			chromedp.KeyEvent("\r"),
-			chromedp.WaitVisible(chromedp.CSS(`#d`+hid+` [data-testid="conversation"]`)),
-		))
-		state := func() string {
-			return euRun(t, ctx, "state", chromedp.Evaluate[string](`(() => { const b = document.querySelector(`+jsString(btn)+`);
-				return b.getAttribute("aria-expanded") + " " + document.getElementById(b.getAttribute("aria-controls")).hidden + " " + (document.activeElement === b); })()`))
+func (b *convBrowser) hostilePage(t *testing.T) {
+	b.open(t, `[data-testid="conversation"]`)
+	b.inert(t, "page")
+	shown := euRun(t, b.ctx, "text", chromedp.Evaluate[string](`document.querySelector("main").innerText`))
+	for _, want := range []string{"<script>alert('text')</script>", "(javascript:alert(document.cookie))", "invoice[RLO]fdp.exe", "<style>body{display:none}</style>"} {
+		if !strings.Contains(shown, want) {
+			t.Errorf("the page does not show %q as text", want)
 		}
-		if s := state(); s != "true false true" {
-			t.Errorf("after Enter: expanded, hidden, focused = %s; want true false true", s)
-		}
-		inert(t, "panel")
-		webtest.Screenshot(t, ctx, "conv-hostile-panel")
-		before := env.Sim.Stats().Total.Requests
-		euRun(t, ctx, "close and open", chromedp.Steps(chromedp.KeyEvent(" ")))
-		if s := state(); s != "false true true" {
-			t.Errorf("after Space: %s; want false true true", s)
-		}
-		euRun(t, ctx, "open again", chromedp.KeyEvent("\r"))
-		if s := state(); s != "true false true" {
-			t.Errorf("after Enter again: %s; want true false true", s)
-		}
-		if n := env.Sim.Stats().Total.Requests - before; n != 0 {
-			t.Errorf("opening it again made %d upstream calls, want none", n)
-		}
-	})
+	}
+	webtest.Screenshot(t, b.ctx, "conv-hostile-page")
+}
 
-	t.Run("huge message at 320 px", func(t *testing.T) {
-		euRun(t, ctx, "narrow", chromedp.EmulateViewport(320, 640))
-		huge, _ := env.Sim.DemoConversationID(dixasim.DemoHugeMessage)
-		euRun(t, ctx, "open", chromedp.Steps(
-			chromedp.Navigate(env.URL+"/endusers/"+dixasim.DemoBusyUserID+"/conversations/"+strconv.FormatInt(huge, 10)),
-			chromedp.WaitVisible(chromedp.CSS(`[data-testid="show-full"]`)),
-		))
-		inert(t, "huge, cut")
-		webtest.Screenshot(t, ctx, "conv-huge-320")
-		euRun(t, ctx, "show the whole message", chromedp.Steps(
-			chromedp.Focus(chromedp.CSS(`[data-testid="show-full"]`)),
-			chromedp.KeyEvent("\r"),
-			chromedp.Poll[chromedp.Void](`document.querySelector("main").innerText.includes("Please help!")`, chromedp.WithPollingTimeout(10*time.Second)),
-		))
-		inert(t, "huge, whole")
-		euRun(t, ctx, "hostile at 320", chromedp.Steps(
-			chromedp.Navigate(env.URL+"/endusers/"+dixasim.DemoScriptUserID+"/conversations/"+hid),
-			chromedp.WaitVisible(chromedp.CSS(`[data-testid="conversation"]`)),
-		))
-		inert(t, "hostile at 320")
-		webtest.Screenshot(t, ctx, "conv-hostile-320")
-	})
+func (b *convBrowser) inPlace(t *testing.T) {
+	btn := `tr[data-id="` + b.hid + `"] button[data-disclosure]`
+	euRun(t, b.ctx, "profile", chromedp.Steps(
+		chromedp.Navigate(b.env.URL+"/endusers/"+dixasim.DemoScriptUserID),
+		chromedp.WaitVisible(chromedp.CSS(btn)),
+		chromedp.Focus(chromedp.CSS(btn)),
+		chromedp.KeyEvent("\r"),
+		chromedp.WaitVisible(chromedp.CSS(`#d`+b.hid+` [data-testid="conversation"]`)),
+	))
+	state := func() string {
+		return euRun(t, b.ctx, "state", chromedp.Evaluate[string](`(() => { const b = document.querySelector(`+jsString(btn)+`);
+			return b.getAttribute("aria-expanded") + " " + document.getElementById(b.getAttribute("aria-controls")).hidden + " " + (document.activeElement === b); })()`))
+	}
+	if s := state(); s != "true false true" {
+		t.Errorf("after Enter: expanded, hidden, focused = %s; want true false true", s)
+	}
+	b.inert(t, "panel")
+	webtest.Screenshot(t, b.ctx, "conv-hostile-panel")
+	before := b.env.Sim.Stats().Total.Requests
+	euRun(t, b.ctx, "close", chromedp.KeyEvent(" "))
+	if s := state(); s != "false true true" {
+		t.Errorf("after Space: %s; want false true true", s)
+	}
+	euRun(t, b.ctx, "open again", chromedp.KeyEvent("\r"))
+	if s := state(); s != "true false true" {
+		t.Errorf("after Enter again: %s; want true false true", s)
+	}
+	if n := b.env.Sim.Stats().Total.Requests - before; n != 0 {
+		t.Errorf("opening it again made %d upstream calls, want none", n)
+	}
+}
 
-	t.Run("dark", func(t *testing.T) {
-		euRun(t, ctx, "dark", chromedp.Steps(
-			chromedp.EmulateViewport(1280, 900),
-			chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-				_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
-					Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}},
-				})
-				return err
-			}),
-			chromedp.Navigate(env.URL+"/endusers/"+dixasim.DemoScriptUserID+"/conversations/"+hid),
-			chromedp.WaitVisible(chromedp.CSS(`[data-testid="note"]`)),
-		))
-		colours := euRun(t, ctx, "colours", chromedp.Evaluate[[]string](`[document.body, document.querySelector("[data-testid=message]"), document.querySelector("[data-testid=note]")].map(e => getComputedStyle(e).backgroundColor)`))
-		if colours[0] != "rgb(15, 18, 22)" || colours[2] == colours[1] {
-			t.Errorf("dark mode backgrounds (body, message, note) = %v: want the dark body and notes set apart", colours)
-		}
-		inert(t, "dark")
-		webtest.Screenshot(t, ctx, "conv-hostile-dark")
-	})
+func (b *convBrowser) narrow(t *testing.T) {
+	euRun(t, b.ctx, "narrow", chromedp.EmulateViewport(320, 640))
+	huge, _ := b.env.Sim.DemoConversationID(dixasim.DemoHugeMessage)
+	euRun(t, b.ctx, "open", chromedp.Steps(
+		chromedp.Navigate(b.env.URL+"/endusers/"+dixasim.DemoBusyUserID+"/conversations/"+strconv.FormatInt(huge, 10)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="show-full"]`)),
+	))
+	b.inert(t, "huge, cut")
+	webtest.Screenshot(t, b.ctx, "conv-huge-320")
+	euRun(t, b.ctx, "show the whole message", chromedp.Steps(
+		chromedp.Focus(chromedp.CSS(`[data-testid="show-full"]`)),
+		chromedp.KeyEvent("\r"),
+		chromedp.Poll[chromedp.Void](`document.querySelector("main").innerText.includes("Please help!")`, chromedp.WithPollingTimeout(10*time.Second)),
+	))
+	b.inert(t, "huge, whole")
+	b.open(t, `[data-testid="conversation"]`)
+	b.inert(t, "hostile at 320")
+	webtest.Screenshot(t, b.ctx, "conv-hostile-320")
+}
+
+func (b *convBrowser) dark(t *testing.T) {
+	euRun(t, b.ctx, "dark", chromedp.Steps(
+		chromedp.EmulateViewport(1280, 900),
+		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+				Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}},
+			})
+			return err
+		}),
+	))
+	b.open(t, `[data-testid="note"]`)
+	colours := euRun(t, b.ctx, "colours", chromedp.Evaluate[[]string](`[document.body, document.querySelector("[data-testid=message]"), document.querySelector("[data-testid=note]")].map(e => getComputedStyle(e).backgroundColor)`))
+	if colours[0] != "rgb(15, 18, 22)" || colours[2] == colours[1] {
+		t.Errorf("dark mode backgrounds (body, message, note) = %v: want the dark body and notes set apart", colours)
+	}
+	b.inert(t, "dark")
+	webtest.Screenshot(t, b.ctx, "conv-hostile-dark")
 }
