@@ -167,7 +167,7 @@ func (h *Conversations) Message(w http.ResponseWriter, r *http.Request) {
 		respond.Error(w, r, respond.NotFound("There is no such message in this conversation."))
 		return
 	}
-	names := h.Agents.Names(r.Context(), th.Messages[i].AuthorID)
+	names := lookupNames(r.Context(), h.Agents, th.Messages[i].AuthorID)
 	m := h.message(cr, th, i, names, customerLabel(th), true)
 	if !h.recordView(w, r, cr, "message", 1) {
 		return
@@ -258,7 +258,7 @@ func (h *Conversations) names(ctx context.Context, th conversation.Thread, start
 	for _, n := range th.Notes {
 		ids = append(ids, n.AuthorID)
 	}
-	return h.Agents.Names(ctx, ids...)
+	return lookupNames(ctx, h.Agents, ids...)
 }
 
 // thread builds the messages shown, from start to the newest.
@@ -277,6 +277,15 @@ func (h *Conversations) thread(r *http.Request, cr convRequest, th conversation.
 		t.Messages = append(t.Messages, h.message(cr, th, i, names, label, false))
 	}
 	return t
+}
+
+// lookupNames names the agents behind ids; without a directory none is
+// named (the pages still show, with the ids in tooltips).
+func lookupNames(ctx context.Context, a AgentNames, ids ...string) map[string]agents.Person {
+	if a == nil {
+		return map[string]agents.Person{}
+	}
+	return a.Names(ctx, ids...)
 }
 
 func agentRef(names map[string]agents.Person, id string) views.AgentRef {

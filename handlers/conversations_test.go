@@ -127,6 +127,10 @@ func TestConversationEarlierMessages(t *testing.T) {
 		t.Errorf("earlier: %q", earlier.Parent().Text())
 	}
 	next := earlier.AttrOr("hx-get", "")
+	// Without the script the same link opens the page from that message on.
+	if code, page, body := serveConv(t, h, earlier.AttrOr("href", ""), false); code != http.StatusOK || !strings.Contains(body, "<html") || len(messageIDs(page)) != 100 {
+		t.Errorf("earlier messages as a page: status %d, %d messages", code, len(messageIDs(page)))
+	}
 	for _, want := range []struct {
 		first   string
 		n       int
@@ -150,7 +154,7 @@ func TestConversationEarlierMessages(t *testing.T) {
 	}
 	audit.mu.Lock()
 	defer audit.mu.Unlock()
-	if len(audit.entries) != 3 || audit.entries[0].Details["view"] != "page" || audit.entries[1].Details["view"] != "earlier" {
+	if len(audit.entries) != 4 || audit.entries[0].Details["view"] != "page" || audit.entries[2].Details["view"] != "earlier" {
 		t.Errorf("audit entries: %+v", audit.entries)
 	}
 	for _, e := range audit.entries {

@@ -238,7 +238,7 @@ func (h *Profile) assignees(ctx context.Context, cs []apiclient.Conversation) ma
 	for _, c := range cs {
 		ids = append(ids, c.AssigneeID())
 	}
-	return h.Agents.Names(ctx, ids...)
+	return lookupNames(ctx, h.Agents, ids...)
 }
 
 // recentSection builds the profile's list of conversations; err is shown
