@@ -354,13 +354,42 @@ func (c *Client) attempt(ctx context.Context, r call, target, path string, body 
 	actx = httptrace.WithClientTrace(actx, &httptrace.ClientTrace{
 		WroteHeaders: func() { wrote.Store(true) },
 	})
+	req, err := c.newRequest(actx, r, target, body)
+	if err != nil {
+		return badRequest(r.method, path, "cannot build request"), -1
+	}
+	a := try{r: r, path: path, n: attempt, probe: probe, start: time.Now()}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return c.noAnswer(ctx, actx, a, 0, err, wrote.Load())
+	}
+	defer func() {
+		// Drain a little so the connection can be reused, then close.
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxErrorBody))
+		_ = resp.Body.Close()
+	}()
+	return c.answer(ctx, actx, a, resp)
+}
+
+// try is one attempt of a call, as its outcome is recorded.
+type try struct {
+	r     call
+	path  string    // the path as errors show it
+	n     int       // 0 for the first attempt; the back-off grows with it
+	probe bool      // the breaker's half-open probe
+	start time.Time // when the request was sent
+}
+
+// newRequest builds the HTTP request of an attempt, body being the
+// encoded JSON (nil for none).
+func (c *Client) newRequest(actx context.Context, r call, target string, body []byte) (*http.Request, error) {
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
 	}
 	req, err := http.NewRequestWithContext(actx, r.method, target, rd)
 	if err != nil {
-		return badRequest(r.method, path, "cannot build request"), -1
+		return nil, err
 	}
 	if c.auth.key != "" {
 		req.Header.Set("Authorization", c.auth.key)
@@ -372,77 +401,58 @@ func (c *Client) attempt(ctx context.Context, r call, target, path string, body 
 	}
 	// No Idempotency-Key: Go's transport would then replay the write on
 	// some connection errors, and Dixa does not deduplicate.
+	return req, nil
+}
 
-	start := time.Now()
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		e, o, retry := c.transportError(ctx, actx, r, path, err, wrote.Load())
-		c.finish(r, probe, o, 0, start, e)
-		if !retry {
-			return e, -1
-		}
-		return e, backoff(attempt)
+// noAnswer records an attempt that got no (complete) HTTP answer: err is
+// the transport's error, status the answer's status when its body could
+// not be read in time (0 when there was no answer).
+func (c *Client) noAnswer(ctx, actx context.Context, a try, status int, err error, wrote bool) (*Error, time.Duration) {
+	e, o, retry := c.transportError(ctx, actx, a.r, a.path, err, wrote)
+	c.finish(a.r, a.probe, o, status, a.start, e)
+	if !retry {
+		return e, -1
 	}
-	defer func() {
-		// Drain a little so the connection can be reused, then close.
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxErrorBody))
-		_ = resp.Body.Close()
-	}()
+	return e, backoff(a.n)
+}
 
-	status := resp.StatusCode
+// answer classifies an HTTP answer: 2xx succeeds, 429 waits for the
+// shared block and retries, 5xx retries a read (a write's outcome is
+// unknown), anything else is final.
+func (c *Client) answer(ctx, actx context.Context, a try, resp *http.Response) (*Error, time.Duration) {
+	r, status := a.r, resp.StatusCode
 	switch {
 	case status >= 200 && status < 300:
-		if r.out != nil && status != http.StatusNoContent {
-			if err := json.NewDecoder(io.LimitReader(resp.Body, maxSuccessBody)).Decode(r.out); err != nil {
-				if actx.Err() != nil {
-					// The deadline hit while reading the body.
-					e, o, retry := c.transportError(ctx, actx, r, path, actx.Err(), true)
-					c.finish(r, probe, o, status, start, e)
-					if !retry {
-						return e, -1
-					}
-					return e, backoff(attempt)
-				}
-				// The upstream is up but speaks something else: not worth a
-				// retry. A write was applied, but its result is unreadable.
-				e := &Error{Status: status, Method: r.method, Path: path,
-					Message: "invalid response body", Unknown: r.isWrite(), kind: ErrUpstream}
-				c.finish(r, probe, outcomeSuccess, status, start, e)
-				return e, -1
-			}
-		}
-		c.markSuccess()
-		c.finish(r, probe, outcomeSuccess, status, start, nil)
-		return nil, 0
+		return c.success(ctx, actx, a, resp)
 
 	case status == http.StatusTooManyRequests:
 		// Refused before processing: safe to retry, writes included, once
 		// the shared block has passed (the limiter waits for it).
 		d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
 		if !ok {
-			d = backoff(attempt)
+			d = backoff(a.n)
 		}
 		c.lim.BlockUntil(time.Now().Add(d))
-		e := c.httpError(r, path, resp)
+		e := c.httpError(r, a.path, resp)
 		e.RetryAfter = retryHint(time.Until(c.lim.BlockedUntil()))
 		c.markSuccess()
-		c.finish(r, probe, outcomeSuccess, status, start, e)
+		c.finish(r, a.probe, outcomeSuccess, status, a.start, e)
 		c.log.LogAttrs(ctx, slog.LevelWarn, "dixa rate limit hit",
 			slog.String("method", r.method), slog.String("route", r.route),
 			slog.Duration("blocked_for", d), slog.Bool("retry_after_header", ok))
 		return e, 0
 
 	case status >= 500:
-		e := c.httpError(r, path, resp)
-		c.finish(r, probe, outcomeFailure, status, start, e)
+		e := c.httpError(r, a.path, resp)
+		c.finish(r, a.probe, outcomeFailure, status, a.start, e)
 		if r.isWrite() {
 			e.Unknown = true
 			return e, -1
 		}
-		return e, backoff(attempt)
+		return e, backoff(a.n)
 
 	default: // 1xx, 3xx (redirects are not followed), 4xx
-		e := c.httpError(r, path, resp)
+		e := c.httpError(r, a.path, resp)
 		if status >= 300 && status < 400 {
 			e.Message = "unexpected redirect"
 		}
@@ -452,9 +462,31 @@ func (c *Client) attempt(ctx context.Context, r call, target, path string, body 
 		if status < 300 {
 			e.kind = ErrUpstream
 		}
-		c.finish(r, probe, outcomeSuccess, status, start, e)
+		c.finish(r, a.probe, outcomeSuccess, status, a.start, e)
 		return e, -1
 	}
+}
+
+// success decodes a 2xx answer into the call's out.
+func (c *Client) success(ctx, actx context.Context, a try, resp *http.Response) (*Error, time.Duration) {
+	r, status := a.r, resp.StatusCode
+	if r.out != nil && status != http.StatusNoContent {
+		if err := json.NewDecoder(io.LimitReader(resp.Body, maxSuccessBody)).Decode(r.out); err != nil {
+			if actx.Err() != nil {
+				// The deadline hit while reading the body.
+				return c.noAnswer(ctx, actx, a, status, actx.Err(), true)
+			}
+			// The upstream is up but speaks something else: not worth a
+			// retry. A write was applied, but its result is unreadable.
+			e := &Error{Status: status, Method: r.method, Path: a.path,
+				Message: "invalid response body", Unknown: r.isWrite(), kind: ErrUpstream}
+			c.finish(r, a.probe, outcomeSuccess, status, a.start, e)
+			return e, -1
+		}
+	}
+	c.markSuccess()
+	c.finish(r, a.probe, outcomeSuccess, status, a.start, nil)
+	return nil, 0
 }
 
 // transportError classifies a failed round trip (no HTTP answer).

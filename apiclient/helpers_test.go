@@ -157,7 +157,7 @@ func (rec *recorder) count() int {
 	return len(rec.reqs)
 }
 
-// endUserJSON is a GET-one body as in NOTES §5.
+// endUserJSON is a GET-one body as Dixa sends it.
 const endUserJSON = `{"data":{"id":"434ce9f5-14c8-4be1-a0a8-f755010deb9b","createdAt":"2020-12-16T09:41:43Z",
 "displayName":"Alice Brown","email":"alice@brown.com","phoneNumber":"+551155256325",
 "additionalEmails":["alice@secondary.email"],"additionalPhoneNumbers":["+5566778899"],

@@ -241,7 +241,7 @@ func TestConversationDecode(t *testing.T) {
 	}
 }
 
-// The bulk outcomes of NOTES §7: a success carries one EndUser, failures
+// The bulk outcomes: a success carries one EndUser, failures
 // one of seven error kinds.
 func TestBulkOutcomeDecode(t *testing.T) {
 	const body = `{"data":[

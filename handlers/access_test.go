@@ -2,7 +2,6 @@ package handlers_test
 
 import (
 	"context"
-	"github.com/example/dixa-console/web/role"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -13,38 +12,40 @@ import (
 
 	"github.com/example/dixa-console/apiclient"
 	"github.com/example/dixa-console/handlers"
+	"github.com/example/dixa-console/web/audit"
 	"github.com/example/dixa-console/web/customer"
 	"github.com/example/dixa-console/web/importjob"
 	"github.com/example/dixa-console/web/reqctx"
-	"github.com/example/dixa-console/web/store"
+	"github.com/example/dixa-console/web/role"
+	"github.com/example/dixa-console/web/writeguard"
 )
 
 // recordingAudit is an audit log and reader that counts what reaches it.
 type recordingAudit struct {
 	mu      sync.Mutex
-	entries []store.AuditEntry
+	entries []audit.Entry
 	reads   int
 }
 
-func (a *recordingAudit) Audit(_ context.Context, e store.AuditEntry) error {
+func (a *recordingAudit) Audit(_ context.Context, e audit.Entry) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.entries = append(a.entries, e)
 	return nil
 }
 
-func (a *recordingAudit) ListAudit(context.Context, store.AuditFilter) ([]store.AuditEntry, error) {
+func (a *recordingAudit) ListAudit(context.Context, audit.Filter) ([]audit.Entry, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.reads++
 	return nil, nil
 }
 
-// Interface §3 and the "checked by middleware on the route group and again
-// where the action happens" promise: every handler of an agent or lead
-// action refuses a lower role by itself (403 naming the role, one
-// access.denied entry), without the route middleware in front and with
-// forged role fields, and nothing reaches Dixa or the audit reader.
+// A role is checked by the middleware of the route group and again where
+// the action happens: every handler of an agent or lead action refuses a
+// lower role by itself (403 naming the role, one access.denied entry),
+// without the route middleware in front and with forged role fields, and
+// nothing reaches Dixa or the audit reader.
 func TestHandlersRecheckRole(t *testing.T) {
 	var upstream atomic.Int64
 	fake := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -56,15 +57,15 @@ func TestHandlersRecheckRole(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	audit := &recordingAudit{}
-	guard := handlers.NewWriteGuard()
-	edit := &handlers.Edit{API: api, Guard: guard, Audit: audit}
-	create := &handlers.Create{API: api, Guard: guard, Audit: audit}
-	profile := &handlers.Profile{API: api, Defs: customer.NewDefinitions(api, customer.DefinitionTTL), Guard: guard, Audit: audit}
-	imports := &handlers.Imports{Store: importjob.NewMemStore(), Defs: api, Audit: audit}
-	export := &handlers.Export{API: api, Audit: audit}
-	auditPages := &handlers.Audit{Store: audit}
-	list, convs := &handlers.EndUsers{API: api}, &handlers.Conversations{API: api, Audit: audit}
+	rec := &recordingAudit{}
+	guard := writeguard.New()
+	edit := &handlers.Edit{API: api, Guard: guard, Audit: rec}
+	create := &handlers.Create{API: api, Guard: guard, Audit: rec}
+	profile := &handlers.Profile{API: api, Defs: customer.NewDefinitions(api, customer.DefinitionTTL), Guard: guard, Audit: rec}
+	imports := &handlers.Imports{Store: importjob.NewMemStore(), Defs: api, Audit: rec}
+	export := &handlers.Export{API: api, Audit: rec}
+	auditPages := &handlers.Audit{Store: rec}
+	list, convs := &handlers.EndUsers{API: api}, &handlers.Conversations{API: api, Audit: rec}
 
 	const uid = "de000000-0000-4000-8000-000000000001"
 	const jid = "0b7c3c7e-1d2a-4f55-9a0e-3e1f2a4b5c6d"
@@ -112,9 +113,9 @@ func TestHandlersRecheckRole(t *testing.T) {
 			r.Pattern = rt.method + " " + rt.path
 			ctx := reqctx.WithIdentity(r.Context(), reqctx.Identity{ID: "p@example.com", Name: "P", Role: have})
 			r = r.WithContext(ctx)
-			audit.mu.Lock()
-			entries, reads := len(audit.entries), audit.reads
-			audit.mu.Unlock()
+			rec.mu.Lock()
+			entries, reads := len(rec.entries), rec.reads
+			rec.mu.Unlock()
 			calls := upstream.Load()
 			w := httptest.NewRecorder()
 			rt.handler(w, r)
@@ -128,17 +129,17 @@ func TestHandlersRecheckRole(t *testing.T) {
 			if n := upstream.Load() - calls; n != 0 {
 				t.Errorf("%s: %d upstream calls", what, n)
 			}
-			audit.mu.Lock()
-			if audit.reads != reads {
+			rec.mu.Lock()
+			if rec.reads != reads {
 				t.Errorf("%s: the audit log was read", what)
 			}
-			got := audit.entries[entries:]
-			audit.mu.Unlock()
+			got := rec.entries[entries:]
+			rec.mu.Unlock()
 			wantEntries := 1
 			if rt.path == "/endusers" && rt.method == "GET" {
 				wantEntries = 0 // the list has no audit logger
 			}
-			if len(got) != wantEntries || len(got) == 1 && (got[0].Action != handlers.ActAccessDenied || got[0].Outcome != store.OutcomeDenied) {
+			if len(got) != wantEntries || len(got) == 1 && (got[0].Action != audit.ActionAccessDenied || got[0].Outcome != audit.OutcomeDenied) {
 				t.Errorf("%s: audit entries %+v, want %d access.denied", what, got, wantEntries)
 			}
 		}

@@ -4,88 +4,56 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
-	"github.com/example/dixa-console/web/role"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/example/dixa-console/views"
+	"github.com/example/dixa-console/web/apperr"
+	"github.com/example/dixa-console/web/audit"
 	"github.com/example/dixa-console/web/reqctx"
 	"github.com/example/dixa-console/web/respond"
-	"github.com/example/dixa-console/web/store"
+	"github.com/example/dixa-console/web/role"
 )
 
-// AuditLogger appends to the tamper-evident audit log; *store.Store
-// satisfies it. Handlers that change anything call it (through Record)
-// after the change, with the action, the target, the outcome and the
-// NAMES of the fields involved — never their values.
-type AuditLogger interface {
-	Audit(ctx context.Context, e store.AuditEntry) error
-}
+// AuditLogger is audit.Recorder under the name the handlers have used;
+// *store.Store satisfies it.
+type AuditLogger = audit.Recorder
 
-// Record appends one audit entry for the signed-in person of ctx (actor and
-// correlation id are filled from ctx by the store). A failure to write is
-// logged as an error and returned; callers whose action already happened
-// usually carry on. details holds field names or other non-personal facts,
-// e.g. {"fields": "email,phoneNumber"}.
-func Record(ctx context.Context, a AuditLogger, action, targetType, targetID, outcome string, details map[string]string) error {
-	if a == nil {
-		return nil
-	}
-	err := a.Audit(ctx, store.AuditEntry{Action: action, TargetType: targetType, TargetID: targetID, Outcome: outcome, Details: details})
-	if err != nil {
-		reqctx.Logger(ctx).Error("audit entry not written", "action", action, "target", targetType+"/"+targetID, "err", err)
-	}
-	return err
-}
-
-// AuditReader is what the audit pages need from the store.
-type AuditReader interface {
-	ListAudit(ctx context.Context, f store.AuditFilter) ([]store.AuditEntry, error)
+// Record writes one audit entry through a; a nil a records nothing. It is
+// audit.Record under the name the handlers use.
+func Record(ctx context.Context, a AuditLogger, action, targetType, targetID string, outcome audit.Outcome, details map[string]string) error {
+	return audit.Record(ctx, a, action, targetType, targetID, outcome, details)
 }
 
 // Audit serves the audit log to leads.
 type Audit struct {
-	Store AuditReader
+	Store audit.Lister
 }
 
 // allowed checks the lead role again in the handler (see allowed); the
 // denial is audited when the store can write.
 func (h *Audit) allowed(w http.ResponseWriter, r *http.Request) bool {
-	al, _ := h.Store.(AuditLogger)
-	return allowed(w, r, al, role.Lead)
+	rec, _ := h.Store.(audit.Recorder)
+	return allowed(w, r, rec, role.Lead)
 }
 
 const auditPageSize = 50
 
-// auditFilter reads the filters shared by the page and the CSV export:
-// actor, action (exact, or a prefix ending in "." or "*"), targetType,
-// target (id), from and to (YYYY-MM-DD, both inclusive days, UTC).
-func auditFilter(r *http.Request) (store.AuditFilter, views.AuditFilter, error) {
+// auditFilter reads the filters shared by the page and the CSV export
+// from the query string (actor, action, targetType, target, from, to); a
+// filter audit.Query refuses is a 400 with its message.
+func auditFilter(r *http.Request) (audit.Filter, views.AuditFilter, error) {
 	q := r.URL.Query()
 	v := views.AuditFilter{Actor: strings.TrimSpace(q.Get("actor")), Action: strings.TrimSpace(q.Get("action")),
 		TargetType: strings.TrimSpace(q.Get("targetType")), Target: strings.TrimSpace(q.Get("target")),
 		From: q.Get("from"), To: q.Get("to")}
-	f := store.AuditFilter{Actor: v.Actor, Action: v.Action, TargetType: v.TargetType, TargetID: v.Target}
-	if v.From != "" {
-		t, err := time.Parse("2006-01-02", v.From)
-		if err != nil {
-			return f, v, respond.BadRequest("The 'from' date must be written YYYY-MM-DD.")
-		}
-		f.From = t
-	}
-	if v.To != "" {
-		t, err := time.Parse("2006-01-02", v.To)
-		if err != nil {
-			return f, v, respond.BadRequest("The 'to' date must be written YYYY-MM-DD.")
-		}
-		f.To = t.AddDate(0, 0, 1)
-	}
-	for _, s := range []string{v.Actor, v.Action, v.TargetType, v.Target} {
-		if len(s) > 320 {
-			return f, v, respond.BadRequest("A filter is too long.")
-		}
+	f, err := audit.Query{Actor: v.Actor, Action: v.Action, TargetType: v.TargetType, Target: v.Target, From: v.From, To: v.To}.Filter()
+	if err != nil {
+		return f, v, respond.BadRequest(apperr.Message(err, "A filter is not valid."))
 	}
 	return f, v, nil
 }
@@ -135,26 +103,13 @@ func auditURL(path string, v views.AuditFilter, before string) string {
 		"from", v.From, "to", v.To, "before", before)
 }
 
-func auditRow(e store.AuditEntry) views.AuditRow {
+func auditRow(e audit.Entry) views.AuditRow {
 	row := views.AuditRow{Seq: e.Seq, Time: e.Time, Actor: e.ActorID, ActorName: e.ActorName, Role: e.ActorRole, Via: e.ActorVia,
-		Action: e.Action, TargetType: e.TargetType, TargetID: e.TargetID, Outcome: e.Outcome, CorrelationID: e.CorrelationID, Hash: e.Hash}
-	for _, k := range sortedKeys(e.Details) {
+		Action: e.Action, TargetType: e.TargetType, TargetID: e.TargetID, Outcome: string(e.Outcome), CorrelationID: e.CorrelationID, Hash: e.Hash}
+	for _, k := range slices.Sorted(maps.Keys(e.Details)) {
 		row.Details = append(row.Details, [2]string{k, e.Details[k]})
 	}
 	return row
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	for i := 1; i < len(keys); i++ {
-		for j := i; j > 0 && keys[j] < keys[j-1]; j-- {
-			keys[j], keys[j-1] = keys[j-1], keys[j]
-		}
-	}
-	return keys
 }
 
 // CSV serves GET /audit.csv with the filters of /audit: every matching
@@ -183,7 +138,7 @@ func (h *Audit) CSV(w http.ResponseWriter, r *http.Request) {
 	for len(batch) > 0 {
 		for _, e := range batch {
 			cw.Write([]string{e.Time.UTC().Format(time.RFC3339Nano), csvCell(e.ActorID), csvCell(e.ActorName), csvCell(e.ActorRole),
-				csvCell(e.Action), csvCell(e.TargetType), csvCell(e.TargetID), csvCell(e.Outcome), csvCell(e.CorrelationID), e.Hash})
+				csvCell(e.Action), csvCell(e.TargetType), csvCell(e.TargetID), csvCell(string(e.Outcome)), csvCell(e.CorrelationID), e.Hash})
 		}
 		if len(batch) < f.Limit {
 			break

@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"github.com/example/dixa-console/web/audit"
+	"github.com/example/dixa-console/web/writeguard"
 	"net/http"
 	"net/url"
 	"slices"
@@ -19,7 +21,6 @@ import (
 	"github.com/example/dixa-console/web/reqctx"
 	"github.com/example/dixa-console/web/respond"
 	"github.com/example/dixa-console/web/role"
-	"github.com/example/dixa-console/web/store"
 )
 
 // EndUserCreator is what the create form needs from Dixa.
@@ -32,7 +33,7 @@ type EndUserCreator interface {
 // guard first.
 type Create struct {
 	API   EndUserCreator
-	Guard *WriteGuard
+	Guard *writeguard.Guard
 	// Audit receives an enduser.created entry per create that reaches
 	// Dixa (created, refused or failed); nil: no log.
 	Audit AuditLogger
@@ -59,7 +60,7 @@ func (h *Create) Form(w http.ResponseWriter, r *http.Request) {
 		}
 		vals[i] = fieldValue{spec: s, raw: raw, yours: canonical(s, raw)}
 	}
-	v := views.ProfileForm{Token: h.Guard.tokens.Issue(), Fields: formFields(vals, false)}
+	v := views.ProfileForm{Token: h.Guard.Issue(), Fields: formFields(vals, false)}
 	h.page(w, r, http.StatusOK, v)
 }
 
@@ -124,7 +125,7 @@ type createPost struct {
 // render shows the form again with the person's input and a new token.
 func (c *createPost) render(status int) {
 	c.v.Fields = formFields(c.vals, false)
-	c.v.Token = c.h.Guard.tokens.Issue()
+	c.v.Token = c.h.Guard.Issue()
 	c.h.page(c.w, c.r, status, c.v)
 }
 
@@ -203,18 +204,18 @@ func (h *Create) noDuplicates(c *createPost, recheck bool) bool {
 func (h *Create) create(c *createPost) {
 	w, r := c.w, c.r
 	token := c.form.Get("formToken")
-	finish := func(int, string) {}
-	switch outcome, result := h.Guard.tokens.Claim(r.Context(), token); outcome {
-	case claimDone:
+	finish := func(writeguard.State, string) {}
+	switch outcome, result := h.Guard.Claim(r.Context(), token); outcome {
+	case writeguard.ClaimDone:
 		respond.Redirect(w, r, result) // a double click: created once
 		return
-	case claimUnknown:
+	case writeguard.ClaimUnknown:
 		c.v.Unknown = true
 		c.v.Errors = []views.FieldError{{Message: "This form was already sent, and Dixa did not confirm whether the customer was created. Re-check before creating again."}}
 		c.render(http.StatusConflict)
 		return
-	case claimFirst:
-		finish = func(state int, result string) { h.Guard.tokens.Finish(token, state, result) }
+	case writeguard.ClaimFirst:
+		finish = func(state writeguard.State, result string) { h.Guard.Finish(token, state, result) }
 	}
 
 	// What the entry says: the fields given and the identifiers among
@@ -225,17 +226,17 @@ func (h *Create) create(c *createPost) {
 	}
 	u, err := h.API.CreateEndUser(r.Context(), customer.CreatePatch(changes(c.vals)))
 	if err == nil {
-		recordWrite(r, h.Audit, ActEndUserCreated, u.ID, store.OutcomeOK, details)
+		recordWrite(r, h.Audit, ActEndUserCreated, u.ID, audit.OutcomeOK, details)
 		to := "/endusers/" + u.ID + "?saved=created"
-		finish(tokenDone, to)
+		finish(writeguard.TokenDone, to)
 		respond.Redirect(w, r, to)
 		return
 	}
 	details["error"] = auditErrorClass(err)
-	recordWrite(r, h.Audit, ActEndUserCreated, "", store.OutcomeFailed, details)
+	recordWrite(r, h.Audit, ActEndUserCreated, "", audit.OutcomeFailed, details)
 	switch {
 	case errors.Is(err, apiclient.ErrBadRequest):
-		finish(tokenFresh, "")
+		finish(writeguard.TokenFresh, "")
 		if !dixaRefusal(err, c.vals) {
 			c.v.Errors = []views.FieldError{{Message: "Dixa did not accept these values. Check them and try again."}}
 		}
@@ -243,12 +244,12 @@ func (h *Create) create(c *createPost) {
 		reqctx.Logger(r.Context()).Info("dixa refused a new customer", "err", err)
 		c.render(http.StatusUnprocessableEntity)
 	case errors.Is(err, apiclient.ErrOutcomeUnknown):
-		finish(tokenUnknown, "")
+		finish(writeguard.TokenUnknown, "")
 		c.v.Unknown = true
 		h.failed(w, r, err, &c.v)
 		c.render(respond.Classify(err).Status)
 	default:
-		finish(tokenFresh, "")
+		finish(writeguard.TokenFresh, "")
 		h.failed(w, r, err, &c.v)
 		c.render(respond.Classify(err).Status)
 	}

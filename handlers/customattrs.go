@@ -2,6 +2,8 @@ package handlers
 
 import (
 	"errors"
+	"github.com/example/dixa-console/web/audit"
+	"github.com/example/dixa-console/web/writeguard"
 	"net/http"
 	"net/url"
 	"slices"
@@ -14,7 +16,6 @@ import (
 	"github.com/example/dixa-console/web/reqctx"
 	"github.com/example/dixa-console/web/respond"
 	"github.com/example/dixa-console/web/role"
-	"github.com/example/dixa-console/web/store"
 )
 
 // attrSection builds the custom attributes region from what the customer
@@ -126,7 +127,7 @@ func (p *attrPost) readAttrChanges(form url.Values) {
 // render answers with the region (htmx) or the page around it.
 func (p *attrPost) render(status int, a views.AttrSection) {
 	if anyEditable(a.Rows) {
-		a.Token = p.h.Guard.tokens.Issue()
+		a.Token = p.h.Guard.Issue()
 	}
 	respond.Page(p.w, p.r, status, "Custom attributes", views.AttributesSection(a), respond.Section("endusers"))
 }
@@ -169,9 +170,9 @@ func (p *attrPost) saved(to string) {
 }
 
 // finish records the outcome of the claimed token.
-func (p *attrPost) finish(state int, result string) {
+func (p *attrPost) finish(state writeguard.State, result string) {
 	if p.token != "" {
-		p.h.Guard.tokens.Finish(p.token, state, result)
+		p.h.Guard.Finish(p.token, state, result)
 	}
 }
 
@@ -199,7 +200,7 @@ func (h *Profile) SaveAttributes(w http.ResponseWriter, r *http.Request) {
 	}
 	p := &attrPost{h: h, w: w, r: r, id: id, defs: defs}
 	p.readAttrChanges(r.PostForm)
-	unlock, err := h.Guard.locks.Lock(r.Context(), id)
+	unlock, err := h.Guard.Lock(r.Context(), id)
 	if err != nil {
 		respond.Error(w, r, err)
 		return
@@ -226,16 +227,16 @@ func (h *Profile) SaveAttributes(w http.ResponseWriter, r *http.Request) {
 // claim claims the one-time form token; false when the request has been
 // answered (a replay of a finished save, or one whose outcome is unknown).
 func (p *attrPost) claim(token string) bool {
-	switch outcome, result := p.h.Guard.tokens.Claim(p.r.Context(), token); outcome {
-	case claimDone:
+	switch outcome, result := p.h.Guard.Claim(p.r.Context(), token); outcome {
+	case writeguard.ClaimDone:
 		p.saved(result) // a double click or a replay: the first submission wrote
 		return false
-	case claimUnknown:
+	case writeguard.ClaimUnknown:
 		a := p.section(nil)
 		a.Status, a.StatusKind = "This form was already sent and Dixa did not confirm whether it was saved. The values above are what Dixa holds now; check them before saving again.", "warn"
 		p.render(http.StatusConflict, a)
 		return false
-	case claimFirst:
+	case writeguard.ClaimFirst:
 		p.token = token
 	}
 	return true
@@ -247,9 +248,9 @@ func (h *Profile) writeAttrs(p *attrPost) {
 	r := p.r
 	plan := customer.PlanAttrs(p.changes, p.u)
 	if len(plan.Conflicts) > 0 {
-		recordWrite(r, h.Audit, ActCustomAttributesUpdated, p.id, store.OutcomeBlocked,
+		recordWrite(r, h.Audit, ActCustomAttributesUpdated, p.id, audit.OutcomeBlocked,
 			attrAuditDetails(p.changes, func(c customer.AttrChange) bool { _, ok := plan.Conflicts[c.Def.ID]; return ok }, map[string]string{"reason": "conflict"}))
-		p.finish(tokenFresh, "")
+		p.finish(writeguard.TokenFresh, "")
 		a := p.section(plan.Conflicts)
 		a.Conflict = true
 		a.Errors = append(a.Errors, views.FieldError{Message: "Someone else changed the marked attributes after you opened the page. Nothing was saved: check their values, then save again."})
@@ -260,23 +261,23 @@ func (h *Profile) writeAttrs(p *attrPost) {
 		inPatch := func(c customer.AttrChange) bool { _, ok := plan.Patch[c.Def.ID]; return ok }
 		saved, err := h.API.PatchEndUserCustomAttributes(r.Context(), p.id, plan.Patch)
 		if err != nil {
-			recordWrite(r, h.Audit, ActCustomAttributesUpdated, p.id, store.OutcomeFailed,
+			recordWrite(r, h.Audit, ActCustomAttributesUpdated, p.id, audit.OutcomeFailed,
 				attrAuditDetails(p.changes, inPatch, map[string]string{"error": auditErrorClass(err)}))
 			a := p.section(nil)
 			status := h.attrFailure(p.w, r, err, &a)
 			if errors.Is(err, apiclient.ErrOutcomeUnknown) {
-				p.finish(tokenUnknown, "")
+				p.finish(writeguard.TokenUnknown, "")
 			} else {
-				p.finish(tokenFresh, "")
+				p.finish(writeguard.TokenFresh, "")
 			}
 			p.render(status, a)
 			return
 		}
-		recordWrite(r, h.Audit, ActCustomAttributesUpdated, p.id, store.OutcomeOK, attrAuditDetails(p.changes, inPatch, nil))
+		recordWrite(r, h.Audit, ActCustomAttributesUpdated, p.id, audit.OutcomeOK, attrAuditDetails(p.changes, inPatch, nil))
 		p.u.CustomAttributes = customer.MergeAttrs(p.u.CustomAttributes, saved, plan.Patch)
 	}
 	to := "/endusers/" + p.id + "?saved=attrs"
-	p.finish(tokenDone, to)
+	p.finish(writeguard.TokenDone, to)
 	p.saved(to)
 }
 

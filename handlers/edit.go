@@ -3,6 +3,8 @@ package handlers
 import (
 	"context"
 	"errors"
+	"github.com/example/dixa-console/web/audit"
+	"github.com/example/dixa-console/web/writeguard"
 	"net/http"
 	"slices"
 	"strings"
@@ -13,7 +15,6 @@ import (
 	"github.com/example/dixa-console/web/reqctx"
 	"github.com/example/dixa-console/web/respond"
 	"github.com/example/dixa-console/web/role"
-	"github.com/example/dixa-console/web/store"
 )
 
 // EndUserEditor is what the edit form needs from Dixa.
@@ -25,7 +26,7 @@ type EndUserEditor interface {
 // Edit serves the profile edit form and its save.
 type Edit struct {
 	API   EndUserEditor
-	Guard *WriteGuard
+	Guard *writeguard.Guard
 	// Audit receives an enduser.updated entry per save attempt that
 	// writes, is blocked by a conflict or fails upstream; nil: no log.
 	Audit AuditLogger
@@ -51,7 +52,7 @@ func (h *Edit) Form(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	vals := h.valuesOf(u)
-	v := views.ProfileForm{ID: id, Name: customer.Name(u), Token: h.Guard.tokens.Issue(), Fields: formFields(vals, true)}
+	v := views.ProfileForm{ID: id, Name: customer.Name(u), Token: h.Guard.Issue(), Fields: formFields(vals, true)}
 	h.page(w, r, http.StatusOK, v)
 }
 
@@ -85,19 +86,19 @@ type editSave struct {
 	recheck bool
 	// finish records the outcome of the claimed form token; done is set
 	// once it has been recorded (else the token is released as fresh).
-	finish func(state int, result string)
+	finish func(state writeguard.State, result string)
 	done   bool
 }
 
 // render shows the form again with the person's input and a new token.
 func (s *editSave) render(status int) {
 	s.v.Fields = formFields(s.vals, true)
-	s.v.Token = s.h.Guard.tokens.Issue()
+	s.v.Token = s.h.Guard.Issue()
 	s.h.page(s.w, s.r, status, s.v)
 }
 
 // end records the token's final state and redirects to the profile.
-func (s *editSave) end(state int, to string) {
+func (s *editSave) end(state writeguard.State, to string) {
 	s.done = true
 	s.finish(state, to)
 	respond.Redirect(s.w, s.r, to)
@@ -125,7 +126,7 @@ func (h *Edit) Save(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s := &editSave{h: h, w: w, r: r, id: id, vals: readFields(form, true, h.PhoneRegion), recheck: form.Get("recheck") == "1",
-		finish: func(int, string) {}}
+		finish: func(writeguard.State, string) {}}
 	s.v = views.ProfileForm{ID: id, Name: nameFrom(s.vals)}
 	applyChoices(form, s.vals)
 	checkFields(s.vals, customer.New(h.PhoneRegion))
@@ -148,10 +149,10 @@ func (h *Edit) Save(w http.ResponseWriter, r *http.Request) {
 	}
 	defer func() {
 		if !s.done {
-			s.finish(tokenFresh, "")
+			s.finish(writeguard.TokenFresh, "")
 		}
 	}()
-	unlock, err := h.Guard.locks.Lock(r.Context(), id)
+	unlock, err := h.Guard.Lock(r.Context(), id)
 	if err != nil {
 		respond.Error(w, r, err)
 		return
@@ -189,17 +190,17 @@ func applyChoices(form map[string][]string, vals []fieldValue) {
 // claim claims the one-time form token; false when the request has been
 // answered (a replay of a finished save, or one whose outcome is unknown).
 func (s *editSave) claim(token string) bool {
-	switch outcome, result := s.h.Guard.tokens.Claim(s.r.Context(), token); outcome {
-	case claimDone:
+	switch outcome, result := s.h.Guard.Claim(s.r.Context(), token); outcome {
+	case writeguard.ClaimDone:
 		respond.Redirect(s.w, s.r, result) // a double click or a replay: written once
 		return false
-	case claimUnknown:
+	case writeguard.ClaimUnknown:
 		s.v.Unknown = true
 		s.v.Errors = []views.FieldError{{Message: "This form was already sent, and Dixa did not confirm whether that save went through. Re-check before saving again."}}
 		s.render(http.StatusConflict)
 		return false
-	case claimFirst:
-		s.finish = func(state int, result string) { s.h.Guard.tokens.Finish(token, state, result) }
+	case writeguard.ClaimFirst:
+		s.finish = func(state writeguard.State, result string) { s.h.Guard.Finish(token, state, result) }
 	}
 	return true
 }
@@ -214,7 +215,7 @@ func (h *Edit) write(s *editSave) {
 			respond.Error(s.w, r, err)
 			return
 		}
-		recordWrite(r, h.Audit, ActEndUserUpdated, s.id, store.OutcomeFailed, map[string]string{
+		recordWrite(r, h.Audit, ActEndUserUpdated, s.id, audit.OutcomeFailed, map[string]string{
 			"fields": changedFields(s.vals), "error": auditErrorClass(err), "stage": "reread"})
 		h.failed(s.w, r, err, &s.v)
 		s.render(respond.Classify(err).Status)
@@ -225,7 +226,7 @@ func (h *Edit) write(s *editSave) {
 	showPlan(s.vals, plan)
 	if len(plan.Conflicts) > 0 {
 		if !s.recheck {
-			recordWrite(r, h.Audit, ActEndUserUpdated, s.id, store.OutcomeBlocked, map[string]string{
+			recordWrite(r, h.Audit, ActEndUserUpdated, s.id, audit.OutcomeBlocked, map[string]string{
 				"fields": fieldNames(plan.Conflicts), "reason": "conflict"})
 		}
 		s.v.Conflict = true
@@ -241,7 +242,7 @@ func (h *Edit) write(s *editSave) {
 		s.v.Status, s.v.StatusKind = "Dixa does not have your change to "+strings.Join(labels(s.vals, plan.Sent), ", ")+": it was not saved. Save again to send it.", "warn"
 		s.render(http.StatusOK)
 	case plan.Patch.IsEmpty():
-		s.end(tokenDone, to)
+		s.end(writeguard.TokenDone, to)
 	default:
 		h.send(s, plan)
 	}
@@ -274,16 +275,16 @@ func (h *Edit) send(s *editSave, plan customer.Plan) {
 	patched := fieldNames(plan.Sent)
 	after, err := h.API.PatchEndUser(r.Context(), s.id, plan.Patch)
 	if err == nil {
-		recordWrite(r, h.Audit, ActEndUserUpdated, s.id, store.OutcomeOK, map[string]string{"fields": patched})
+		recordWrite(r, h.Audit, ActEndUserUpdated, s.id, audit.OutcomeOK, map[string]string{"fields": patched})
 		for _, f := range customer.Unexpected(changes(s.vals), after) {
 			reqctx.Logger(r.Context()).Warn("dixa answered a patch with a different value", "field", string(f))
 		}
-		s.end(tokenDone, "/endusers/"+s.id+"?saved=profile")
+		s.end(writeguard.TokenDone, "/endusers/"+s.id+"?saved=profile")
 		return
 	}
 	// The form comes back with the base set to what Dixa held just before
 	// this attempt, so a re-check or a second save compares against that.
-	recordWrite(r, h.Audit, ActEndUserUpdated, s.id, store.OutcomeFailed, map[string]string{
+	recordWrite(r, h.Audit, ActEndUserUpdated, s.id, audit.OutcomeFailed, map[string]string{
 		"fields": patched, "error": auditErrorClass(err)})
 	if errors.Is(err, apiclient.ErrBadRequest) {
 		if !dixaRefusal(err, s.vals) {
@@ -296,7 +297,7 @@ func (h *Edit) send(s *editSave, plan customer.Plan) {
 	}
 	if errors.Is(err, apiclient.ErrOutcomeUnknown) {
 		s.done = true // not fresh: a replay must not write again
-		s.finish(tokenUnknown, "")
+		s.finish(writeguard.TokenUnknown, "")
 		s.v.Unknown = true
 	}
 	h.failed(s.w, r, err, &s.v)
@@ -314,7 +315,7 @@ const (
 // r. The entry is written even when the person has gone away meanwhile:
 // the write it records may well have happened. details hold field names
 // and error classes, never values.
-func recordWrite(r *http.Request, a AuditLogger, action, id, outcome string, details map[string]string) {
+func recordWrite(r *http.Request, a AuditLogger, action, id string, outcome audit.Outcome, details map[string]string) {
 	Record(context.WithoutCancel(r.Context()), a, action, "enduser", id, outcome, details)
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/example/dixa-console/web/audit"
 	"net/http"
 	"strconv"
 	"strings"
@@ -19,7 +20,6 @@ import (
 	"github.com/example/dixa-console/web/reqctx"
 	"github.com/example/dixa-console/web/respond"
 	"github.com/example/dixa-console/web/role"
-	"github.com/example/dixa-console/web/store"
 )
 
 // Erasures serves the GDPR erasure pages (leads only): preview and request,
@@ -30,7 +30,7 @@ type Erasures struct {
 	// Audit writes the erasure.denied entries of refused requests.
 	Audit AuditLogger
 	// Trail reads a request's history for its status page.
-	Trail AuditReader
+	Trail audit.Lister
 	// SignInAgain is true when the console's own sign-in page can renew the
 	// sign-in (dev, oidc); the step-up refusal then links to it.
 	SignInAgain bool
@@ -56,7 +56,7 @@ func ErasureTarget(r *http.Request) (string, string) {
 // deny refuses (403) and writes one erasure.denied entry.
 func (h *Erasures) deny(w http.ResponseWriter, r *http.Request, why, msg string) {
 	tt, tid := ErasureTarget(r)
-	Record(r.Context(), h.Audit, ActErasureDenied, tt, tid, store.OutcomeDenied, map[string]string{
+	Record(r.Context(), h.Audit, ActErasureDenied, tt, tid, audit.OutcomeDenied, map[string]string{
 		"reason": why, "route": r.Method + " " + routePattern(r)})
 	respond.Error(w, r, respond.Forbidden(msg))
 }
@@ -83,7 +83,7 @@ func (h *Erasures) stepUpOK(w http.ResponseWriter, r *http.Request, me reqctx.Id
 	}
 	ctx := r.Context()
 	tt, tid := ErasureTarget(r)
-	Record(ctx, h.Audit, ActErasureDenied, tt, tid, store.OutcomeDenied, map[string]string{
+	Record(ctx, h.Audit, ActErasureDenied, tt, tid, audit.OutcomeDenied, map[string]string{
 		"reason": "stale_authentication", "route": r.Method + " " + routePattern(r),
 		"maxAge": window.String(), "authAge": age.Truncate(time.Second).String()})
 	reqctx.Logger(ctx).Warn("request denied: sign-in too old for an erasure", "status", http.StatusForbidden,
@@ -357,7 +357,7 @@ func (h *Erasures) Show(w http.ResponseWriter, r *http.Request) {
 		respond.Fragment(w, r, http.StatusOK, views.ErasureStatusPanel(v))
 		return
 	}
-	trail, err := h.Trail.ListAudit(r.Context(), store.AuditFilter{TargetType: "erasure", TargetID: e.ID, Ascending: true, Limit: 200})
+	trail, err := h.Trail.ListAudit(r.Context(), audit.Filter{TargetType: "erasure", TargetID: e.ID, Ascending: true, Limit: 200})
 	if err != nil {
 		respond.Error(w, r, err)
 		return

@@ -4,7 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/example/dixa-console/web/role"
+	"github.com/example/dixa-console/web/audit"
+	"github.com/example/dixa-console/web/customer"
 	"io"
 	"math"
 	"net/http"
@@ -16,10 +17,11 @@ import (
 
 	"github.com/example/dixa-console/apiclient"
 	"github.com/example/dixa-console/views"
-	"github.com/example/dixa-console/web/customer"
+	"github.com/example/dixa-console/web/apperr"
 	"github.com/example/dixa-console/web/importjob"
 	"github.com/example/dixa-console/web/reqctx"
 	"github.com/example/dixa-console/web/respond"
+	"github.com/example/dixa-console/web/role"
 )
 
 // Waker is told when a job was started (the import runner).
@@ -27,7 +29,7 @@ type Waker interface{ Wake() }
 
 // Imports serves CSV bulk imports (leads only): upload and dry run, start,
 // pause, cancel, progress and per-row results. The work itself is done by
-// a importjob.Runner in the background.
+// an importjob.Runner in the background.
 type Imports struct {
 	Store importjob.Store
 	// Defs reads attr.<identifier> columns (definitions.go's interface):
@@ -65,7 +67,7 @@ func (h *Imports) Index(w http.ResponseWriter, r *http.Request) {
 	if !allowed(w, r, h.Audit, role.Lead) {
 		return
 	}
-	h.index(w, r, http.StatusOK, views.ImportForm{Mode: importjob.ModeCreate, BatchSize: strconv.Itoa(importjob.DefaultBatchSize)})
+	h.index(w, r, http.StatusOK, views.ImportForm{Mode: string(importjob.ModeCreate), BatchSize: strconv.Itoa(importjob.DefaultBatchSize)})
 }
 
 func (h *Imports) index(w http.ResponseWriter, r *http.Request, status int, f views.ImportForm) {
@@ -77,8 +79,9 @@ func (h *Imports) index(w http.ResponseWriter, r *http.Request, status int, f vi
 	f.MaxSize = strings.TrimSpace(humanSize(h.maxBytes()))
 	v := views.ImportsPage{Form: f}
 	for _, j := range jobs {
-		v.Jobs = append(v.Jobs, views.ImportJobRow{ID: j.ID, FileName: j.FileName, Mode: j.Mode, State: j.State,
-			CreatedBy: j.CreatedByName, Created: j.CreatedAt, Total: j.Total, OK: j.OK, Failed: j.Failed, Invalid: j.Invalid})
+		v.Jobs = append(v.Jobs, views.ImportJobRow{ID: j.ID, FileName: j.FileName, ModeLabel: j.Mode.Label(),
+			State: string(j.State), StateLabel: j.State.Label(), CreatedBy: j.CreatedByName, Created: j.CreatedAt,
+			Total: j.Total, OK: j.OK, Failed: j.Failed, Invalid: j.Invalid})
 	}
 	respond.Page(w, r, status, "Imports", views.ImportsIndex(v), respond.Section("imports"))
 }
@@ -91,7 +94,7 @@ func (h *Imports) Upload(w http.ResponseWriter, r *http.Request) {
 	if !allowed(w, r, h.Audit, role.Lead) {
 		return
 	}
-	form := views.ImportForm{Mode: importjob.ModeCreate, BatchSize: strconv.Itoa(importjob.DefaultBatchSize)}
+	form := views.ImportForm{Mode: string(importjob.ModeCreate), BatchSize: strconv.Itoa(importjob.DefaultBatchSize)}
 	refuse := func(status int, msg string) {
 		form.Error = msg
 		h.index(w, r, status, form)
@@ -112,13 +115,14 @@ func (h *Imports) Upload(w http.ResponseWriter, r *http.Request) {
 	if bs := strings.TrimSpace(r.PostFormValue("batchSize")); bs != "" {
 		form.BatchSize = bs
 	}
-	if form.Mode != importjob.ModeCreate && form.Mode != importjob.ModeUpdate {
-		refuse(http.StatusUnprocessableEntity, "Choose whether the file creates or updates customers.")
+	mode, err := importjob.ParseMode(form.Mode)
+	if err != nil {
+		refuse(http.StatusUnprocessableEntity, apperr.Message(err, ""))
 		return
 	}
-	batch, err := strconv.Atoi(form.BatchSize)
-	if err != nil || batch < 1 || batch > importjob.MaxBatchSize {
-		refuse(http.StatusUnprocessableEntity, fmt.Sprintf("Rows per request must be a whole number from 1 to %d.", importjob.MaxBatchSize))
+	batch, err := importjob.ParseBatchSize(form.BatchSize)
+	if err != nil {
+		refuse(http.StatusUnprocessableEntity, apperr.Message(err, ""))
 		return
 	}
 	file, hdr, err := r.FormFile("file")
@@ -131,27 +135,26 @@ func (h *Imports) Upload(w http.ResponseWriter, r *http.Request) {
 	id, _ := reqctx.IdentityFrom(r.Context())
 	j, err := importjob.Prepare(r.Context(), h.Store, importjob.Upload{
 		File: file, FileName: cleanFileName(hdr.Filename), FileBytes: hdr.Size, Limit: h.maxBytes(),
-		Mode: form.Mode, BatchSize: batch, Region: h.PhoneRegion,
+		Mode: mode, BatchSize: batch, Region: h.PhoneRegion,
 		Definitions: func(ctx context.Context) ([]apiclient.CustomAttributeDefinition, error) {
 			return h.Defs.ListCustomAttributeDefinitions(ctx)
 		},
 		CreatedBy: id.ID, CreatedByName: id.Name,
 	})
-	var fe *importjob.FileError
-	switch {
-	case errors.As(err, &fe):
+	if fe, ok := apperr.As(err); ok {
 		status := http.StatusUnprocessableEntity
 		if errors.Is(err, importjob.ErrTooLarge) {
 			status = http.StatusRequestEntityTooLarge
 		}
 		refuse(status, fe.Msg)
 		return
-	case err != nil:
+	}
+	if err != nil {
 		respond.Error(w, r, err)
 		return
 	}
 	Record(r.Context(), h.Audit, "import.uploaded", "job", j.ID, "", map[string]string{
-		"mode": j.Mode, "rows": strconv.Itoa(j.Total), "invalid": strconv.Itoa(j.Invalid), "columns": strings.Join(j.Columns, ","),
+		"mode": string(j.Mode), "rows": strconv.Itoa(j.Total), "invalid": strconv.Itoa(j.Invalid), "columns": strings.Join(j.Columns, ","),
 	})
 	if j.State == importjob.StateChecking {
 		h.wake()
@@ -208,82 +211,94 @@ func (h *Imports) content(r *http.Request, v views.ImportJob) templ.Component {
 
 func (h *Imports) view(ctx context.Context, j importjob.Job) (views.ImportJob, error) {
 	v := views.ImportJob{
-		ID: j.ID, FileName: j.FileName, Mode: j.Mode, State: j.State, CreatedBy: j.CreatedByName, Created: j.CreatedAt,
+		ID: j.ID, FileName: j.FileName, ModeLabel: j.Mode.Label(), State: string(j.State), StateLabel: j.State.Label(),
+		CreatedBy: j.CreatedByName, Created: j.CreatedAt,
 		Columns: j.Columns, Unknown: j.Unknown, Ignored: j.Ignored, Separator: j.Separator,
 		Total: j.Total, Invalid: j.Invalid, Eligible: j.Eligible(), OK: j.OK, Failed: j.Failed, Remaining: j.Remaining(),
-		AttrRows: j.AttrRows, BatchSize: j.BatchSize, Error: j.Error,
-		Poll:       importjob.Active(j.State),
-		CanStart:   j.State == importjob.StateReady && j.Eligible() > 0,
-		CanResume:  j.State == importjob.StatePaused || (j.State == importjob.StateFailed && j.Remaining() > 0 && !j.StartedAt.IsZero()),
-		CanPause:   j.State == importjob.StateRunning,
-		CanCancel:  !importjob.Finished(j.State),
-		HasResults: j.State != importjob.StateChecking && j.State != importjob.StateReady,
-	}
-	if e := j.Eligible(); e > 0 {
-		v.Percent = (j.OK + j.Failed) * 100 / e
-	} else if importjob.Finished(j.State) {
-		v.Percent = 100
-	}
-	switch j.MatchBy {
-	case importjob.MatchID:
-		v.MatchText = "Rows are matched to customers by the id column (the Dixa id); no lookup is needed."
-	case importjob.MatchEmail:
-		v.MatchText = "There is no id column, so rows are matched to customers by the email column: each email is looked up in Dixa first (the email itself is not changed). A row whose email matches no customer, or several, is skipped."
-	case importjob.MatchExternalID:
-		v.MatchText = "There is no id or email column, so rows are matched to customers by the externalId column: each external ID is looked up in Dixa first (it is not changed). A row whose external ID matches no customer, or several, is skipped."
+		AttrRows: j.AttrRows, BatchSize: j.BatchSize, Error: j.Error, Percent: j.Percent(),
+		Checking: j.State == importjob.StateChecking, Poll: importjob.Active(j.State),
+		CanStart: j.CanStart(), CanResume: j.CanResume(), CanPause: j.CanPause(), CanCancel: j.CanCancel(),
+		HasResults: j.Started(), MatchText: matchText[j.MatchBy],
 	}
 	rate := h.rps()
+	v.CheckText, v.CheckPercent = dryRunCheckText(j, rate)
+	reqs := j.RequestsLeft()
+	v.RunCost = fmt.Sprintf("Sending the remaining %s takes about %s to Dixa (%s per request, plus one per row with custom attributes): about %s at %g requests a second if no agent needs them.",
+		plural(j.Remaining(), "row"), plural(reqs, "request"), plural(j.BatchSize, "row"), duration(float64(reqs)/rate), rate)
+	now := time.Now()
+	if j.State == importjob.StateRunning && j.Remaining() > 0 {
+		v.ETA = "about " + duration(j.SecondsLeft(now, float64(reqs)/rate)) + " left"
+	}
+	if j.Waiting() {
+		v.WaitingFor, v.Waiting = j.WaitingFor, waitingText(j, now)
+		if v.ETA != "" {
+			v.ETA = "time left paused while waiting for Dixa"
+		}
+	}
+	if j.Invalid > 0 {
+		groups, err := h.problemGroups(ctx, j)
+		if err != nil {
+			return v, err
+		}
+		v.Groups = groups
+	}
+	return v, nil
+}
+
+// matchText says how the rows of an update are matched to customers.
+var matchText = map[string]string{
+	importjob.MatchID:         "Rows are matched to customers by the id column (the Dixa id); no lookup is needed.",
+	importjob.MatchEmail:      "There is no id column, so rows are matched to customers by the email column: each email is looked up in Dixa first (the email itself is not changed). A row whose email matches no customer, or several, is skipped.",
+	importjob.MatchExternalID: "There is no id or email column, so rows are matched to customers by the externalId column: each external ID is looked up in Dixa first (it is not changed). A row whose external ID matches no customer, or several, is skipped.",
+}
+
+// dryRunCheckText describes the dry run's check against Dixa, its cost at rate
+// requests a second and, while it runs, its progress.
+func dryRunCheckText(j importjob.Job, rate float64) (string, int) {
+	checking := j.State == importjob.StateChecking
 	switch j.CheckMethod {
 	case importjob.CheckLookups:
 		what := "customers that already exist with the same email, phone number or external ID"
 		if j.Mode == importjob.ModeUpdate {
 			what = "the customer of each row"
 		}
-		v.CheckText = fmt.Sprintf("Checked against Dixa for %s: %s, one request each (about %s at %g requests a second, in the low-priority lane so that agents go first).",
-			what, plural(j.CheckCost, "lookup"), duration(float64(j.CheckCost)/rate), rate)
-		if j.State == importjob.StateChecking {
-			v.CheckText = fmt.Sprintf("Checking against Dixa for %s: %d of %d lookups done, one request each (about %s left at %g requests a second; agents go first).",
-				what, j.CheckDone, j.CheckCost, duration(float64(j.CheckCost-j.CheckDone)/rate), rate)
-			if j.CheckCost > 0 {
-				v.CheckPercent = j.CheckDone * 100 / j.CheckCost
-			}
+		if !checking {
+			return fmt.Sprintf("Checked against Dixa for %s: %s, one request each (about %s at %g requests a second, in the low-priority lane so that agents go first).",
+				what, plural(j.CheckCost, "lookup"), duration(float64(j.CheckCost)/rate), rate), 0
 		}
+		pct := 0
+		if j.CheckCost > 0 {
+			pct = j.CheckDone * 100 / j.CheckCost
+		}
+		return fmt.Sprintf("Checking against Dixa for %s: %d of %d lookups done, one request each (about %s left at %g requests a second; agents go first).",
+			what, j.CheckDone, j.CheckCost, duration(float64(j.CheckCost-j.CheckDone)/rate), rate), pct
 	case importjob.CheckScan:
-		v.CheckText = fmt.Sprintf("The file has too many identifiers to look up one by one, so the whole customer list was read from Dixa instead: %d requests of 100 customers.", j.CheckDone)
-		if j.State == importjob.StateChecking {
-			v.CheckText = fmt.Sprintf("The file has too many identifiers to look up one by one, so the console is reading the whole customer list from Dixa, 100 customers per request: %d requests so far (about %s per 10,000 customers; agents go first).", j.CheckDone, duration(100/rate))
-			v.CheckPercent = 50
+		if !checking {
+			return fmt.Sprintf("The file has too many identifiers to look up one by one, so the whole customer list was read from Dixa instead: %d requests of 100 customers.", j.CheckDone), 0
 		}
+		return fmt.Sprintf("The file has too many identifiers to look up one by one, so the console is reading the whole customer list from Dixa, 100 customers per request: %d requests so far (about %s per 10,000 customers; agents go first).", j.CheckDone, duration(100/rate)), 50
 	}
-	reqs := int(math.Ceil(float64(j.Remaining())/float64(max(j.BatchSize, 1)))) + j.AttrRows
-	v.RunCost = fmt.Sprintf("Sending the remaining %s takes about %s to Dixa (%s per request, plus one per row with custom attributes): about %s at %g requests a second if no agent needs them.",
-		plural(j.Remaining(), "row"), plural(reqs, "request"), plural(j.BatchSize, "row"), duration(float64(reqs)/rate), rate)
-	if j.State == importjob.StateRunning && j.Remaining() > 0 {
-		v.ETA = "about " + duration(h.eta(j, float64(reqs)/rate)) + " left"
+	return "", 0
+}
+
+// problemGroups are the job's problems by kind, with the first rows of each.
+func (h *Imports) problemGroups(ctx context.Context, j importjob.Job) ([]views.ProblemGroup, error) {
+	first, err := importjob.FirstProblems(ctx, h.Store, j.ID, 5)
+	if err != nil {
+		return nil, err
 	}
-	if j.Waiting() {
-		v.WaitingFor, v.Waiting = j.WaitingFor, waitingText(j, time.Now())
-		if v.ETA != "" {
-			v.ETA = "time left paused while waiting for Dixa"
+	var groups []views.ProblemGroup
+	for _, kind := range problemOrder {
+		if j.Problems[kind] == 0 {
+			continue
 		}
-	}
-	if j.Invalid > 0 {
-		first, err := importjob.FirstProblems(ctx, h.Store, j.ID, 5)
-		if err != nil {
-			return v, err
+		g := views.ProblemGroup{Kind: kind, Label: importjob.KindLabels[kind], Count: j.Problems[kind]}
+		for _, row := range first[kind] {
+			g.Rows = append(g.Rows, views.ProblemRow{Num: row.Num, Problem: row.Problem})
 		}
-		for _, kind := range problemOrder {
-			if j.Problems[kind] == 0 {
-				continue
-			}
-			g := views.ProblemGroup{Kind: kind, Label: importjob.KindLabels[kind], Count: j.Problems[kind]}
-			for _, row := range first[kind] {
-				g.Rows = append(g.Rows, views.ProblemRow{Num: row.Num, Problem: row.Problem})
-			}
-			v.Groups = append(v.Groups, g)
-		}
+		groups = append(groups, g)
 	}
-	return v, nil
+	return groups, nil
 }
 
 // waitingText is the status line of a job held up by Dixa: since when and
@@ -304,19 +319,9 @@ func waitingText(j importjob.Job, now time.Time) string {
 	return "Waiting for Dixa since " + at + ": " + why + ". The job continues by itself."
 }
 
+// problemOrder is the order in which problem kinds are shown.
 var problemOrder = []string{importjob.KindExists, importjob.KindNotFound, importjob.KindAmbiguous, importjob.KindDuplicate, importjob.KindEmail,
 	importjob.KindPhone, importjob.KindID, importjob.KindShape, importjob.KindLength, importjob.KindURL, importjob.KindAttribute, importjob.KindEmpty}
-
-// eta is the time left: measured throughput once the job has run a few
-// seconds, else the rate limit's floor.
-func (h *Imports) eta(j importjob.Job, floor float64) float64 {
-	elapsed := time.Since(j.StartedAt).Seconds()
-	done := float64(j.OK + j.Failed - j.LastDone)
-	if j.StartedAt.IsZero() || elapsed < 3 || done <= 0 {
-		return floor
-	}
-	return max(float64(j.Remaining())/(done/elapsed), floor)
-}
 
 // Start serves POST /imports/{jid}/start: starts a dry-run job (optional
 // batchSize) or resumes a paused one.
@@ -333,35 +338,23 @@ func (h *Imports) Start(w http.ResponseWriter, r *http.Request) {
 		respond.Error(w, r, respond.FormError(err, "The form could not be read."))
 		return
 	}
+	batch := 0
 	if bs := strings.TrimSpace(r.PostFormValue("batchSize")); bs != "" && j.State == importjob.StateReady {
-		n, err := strconv.Atoi(bs)
-		if err != nil || n < 1 || n > importjob.MaxBatchSize {
-			respond.Error(w, r, respond.Unprocessable(fmt.Sprintf("Rows per request must be a whole number from 1 to %d.", importjob.MaxBatchSize)))
-			return
-		}
-		j.BatchSize = n
-	}
-	if j.State == importjob.StateReady && j.Eligible() == 0 {
-		respond.Error(w, r, respond.Unprocessable("Every row of this file has a problem: there is nothing to send."))
-		return
-	}
-	if j.State == importjob.StateReady {
-		// Nobody else writes a job that has not started, so this cannot
-		// undo a runner's counts.
-		if err := h.Store.SaveJob(r.Context(), j); err != nil {
+		if batch, err = importjob.ParseBatchSize(bs); err != nil {
 			respond.Error(w, r, err)
 			return
 		}
+	}
+	j, err = importjob.Start(r.Context(), h.Store, j, batch)
+	if err != nil {
+		h.stateConflict(w, r, err)
+		return
 	}
 	action := "import.started"
 	if j.State != importjob.StateReady {
 		action = "import.resumed"
 	}
-	if _, err := h.Store.SetState(r.Context(), j.ID, []string{importjob.StateReady, importjob.StatePaused, importjob.StateFailed}, importjob.StateRunning); err != nil {
-		h.stateConflict(w, r, err)
-		return
-	}
-	Record(r.Context(), h.Audit, action, "job", j.ID, "", map[string]string{"mode": j.Mode, "rows": strconv.Itoa(j.Remaining()), "batchSize": strconv.Itoa(j.BatchSize)})
+	Record(r.Context(), h.Audit, action, "job", j.ID, "", map[string]string{"mode": string(j.Mode), "rows": strconv.Itoa(j.Remaining()), "batchSize": strconv.Itoa(j.BatchSize)})
 	h.wake()
 	respond.Redirect(w, r, "/imports/"+j.ID)
 }
@@ -369,16 +362,16 @@ func (h *Imports) Start(w http.ResponseWriter, r *http.Request) {
 // Pause serves POST /imports/{jid}/pause: the runner stops after the
 // request in progress.
 func (h *Imports) Pause(w http.ResponseWriter, r *http.Request) {
-	h.transition(w, r, []string{importjob.StateRunning}, importjob.StatePaused, "import.paused")
+	h.transition(w, r, importjob.Pause, "import.paused")
 }
 
 // Cancel serves POST /imports/{jid}/cancel: rows not sent yet are skipped;
 // rows already saved in Dixa stay saved.
 func (h *Imports) Cancel(w http.ResponseWriter, r *http.Request) {
-	h.transition(w, r, []string{importjob.StateChecking, importjob.StateReady, importjob.StateRunning, importjob.StatePaused, importjob.StateFailed}, importjob.StateCancelled, "import.cancelled")
+	h.transition(w, r, importjob.Cancel, "import.cancelled")
 }
 
-func (h *Imports) transition(w http.ResponseWriter, r *http.Request, from []string, to, action string) {
+func (h *Imports) transition(w http.ResponseWriter, r *http.Request, act func(context.Context, importjob.Store, string) (importjob.Job, error), action string) {
 	if !allowed(w, r, h.Audit, role.Lead) {
 		return
 	}
@@ -387,14 +380,12 @@ func (h *Imports) transition(w http.ResponseWriter, r *http.Request, from []stri
 		respond.Error(w, r, err)
 		return
 	}
-	// Only the state changes here: the runner may be finishing a request
-	// and owns the counts; it stops at its next look at the state.
-	j, err = h.Store.SetState(r.Context(), j.ID, from, to)
+	j, err = act(r.Context(), h.Store, j.ID)
 	if err != nil {
 		h.stateConflict(w, r, err)
 		return
 	}
-	Record(r.Context(), h.Audit, action, "job", j.ID, "", map[string]string{"mode": j.Mode, "ok": strconv.Itoa(j.OK), "failed": strconv.Itoa(j.Failed), "remaining": strconv.Itoa(j.Remaining())})
+	Record(r.Context(), h.Audit, action, "job", j.ID, "", map[string]string{"mode": string(j.Mode), "ok": strconv.Itoa(j.OK), "failed": strconv.Itoa(j.Failed), "remaining": strconv.Itoa(j.Remaining())})
 	respond.Redirect(w, r, "/imports/"+j.ID)
 }
 
@@ -441,12 +432,12 @@ func (h *Imports) csv(w http.ResponseWriter, r *http.Request, name string, write
 // or failed), in the name of the lead who uploaded it.
 func (h *Imports) OnFinish(ctx context.Context, j importjob.Job) {
 	ctx = reqctx.WithIdentity(ctx, reqctx.Identity{ID: j.CreatedBy, Name: j.CreatedByName, Role: role.Lead, Via: "import job"})
-	outcome := "ok"
+	outcome := audit.OutcomeOK
 	if j.State == importjob.StateFailed {
-		outcome = "failed"
+		outcome = audit.OutcomeFailed
 	}
-	Record(ctx, h.Audit, "import."+j.State, "job", j.ID, outcome, map[string]string{
-		"mode": j.Mode, "rows": strconv.Itoa(j.Total), "ok": strconv.Itoa(j.OK), "failed": strconv.Itoa(j.Failed),
+	Record(ctx, h.Audit, "import."+string(j.State), "job", j.ID, outcome, map[string]string{
+		"mode": string(j.Mode), "rows": strconv.Itoa(j.Total), "ok": strconv.Itoa(j.OK), "failed": strconv.Itoa(j.Failed),
 		"skipped": strconv.Itoa(j.Invalid), "requests": strconv.Itoa(j.Requests), "rechecked": strconv.Itoa(j.Rechecked),
 	})
 }

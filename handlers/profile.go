@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"errors"
+	"github.com/example/dixa-console/web/writeguard"
 	"net/http"
 	"strconv"
 	"strings"
@@ -32,7 +33,7 @@ type ProfileAPI interface {
 type Profile struct {
 	API   ProfileAPI
 	Defs  *customer.Definitions
-	Guard *WriteGuard
+	Guard *writeguard.Guard
 	// Audit receives a customattributes.updated entry per attribute save
 	// that writes, is blocked by a conflict or fails upstream; nil: no log.
 	Audit AuditLogger
@@ -102,7 +103,7 @@ func (h *Profile) Show(w http.ResponseWriter, r *http.Request) {
 	}
 	v.Attrs = attrSection(u, defs, defsErr == nil)
 	if anyEditable(v.Attrs.Rows) {
-		v.Attrs.Token = h.Guard.tokens.Issue()
+		v.Attrs.Token = h.Guard.Issue()
 	}
 	v.Convs = recentSection(r, id, convs, convErr, h.assignees(r.Context(), convs.Items))
 	respond.Page(w, r, http.StatusOK, v.Name, views.ProfilePage(v), respond.Section("endusers"))
@@ -186,10 +187,6 @@ func profileView(u apiclient.EndUser) views.Profile {
 		}
 		return []string{s}
 	}
-	created := ""
-	if !u.CreatedAt.IsZero() {
-		created = u.CreatedAt.UTC().Format("2006-01-02 15:04 UTC")
-	}
 	name := customer.Name(u)
 	return views.Profile{
 		ID:        u.ID,
@@ -207,7 +204,7 @@ func profileView(u apiclient.EndUser) views.Profile {
 			{Label: "Additional phone numbers", Key: "additionalPhoneNumbers", Values: u.AdditionalPhoneNumbers},
 			{Label: "External ID", Key: "externalId", Values: one(u.ExternalID)},
 			{Label: "Avatar URL", Key: "avatarUrl", Values: one(u.AvatarURL)},
-			{Label: "Created", Key: "createdAt", Values: one(created)},
+			{Label: "Created", Key: "createdAt", Time: u.CreatedAt.Time},
 		},
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/a-h/templ"
 )
@@ -28,10 +29,17 @@ type Chrome struct {
 	UserID   string
 	Role     role.Role // "" when signed out
 	Demo     bool      // dev sign-in against the embedded simulator
+	// Zone is the viewer's time zone as their browser reported it; nil
+	// when unknown (dates are then shown in UTC, labelled).
+	Zone *time.Location
 
 	// Search box.
 	Query string
 	By    string
+	// LiveSearch is set on a page that shows the results region
+	// (#results): the search box then updates it in place as you type.
+	// Elsewhere the box is a plain form that opens the customer list.
+	LiveSearch bool
 	// Section is the nav entry to mark current: "endusers", "erasures", "imports", "audit".
 	Section string
 }

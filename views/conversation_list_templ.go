@@ -153,7 +153,7 @@ func ConversationsSection(c ConvSection) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 14, "</caption> <thead><tr><th scope=\"col\">ID</th><th scope=\"col\">Channel</th><th scope=\"col\">State</th><th scope=\"col\">Created (UTC)</th><th scope=\"col\">Subject</th><th scope=\"col\" class=\"optional\">Assigned agent</th></tr></thead> <tbody>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 14, "</caption> <thead><tr><th scope=\"col\">ID</th><th scope=\"col\">Channel</th><th scope=\"col\">State</th><th scope=\"col\">Created</th><th scope=\"col\">Subject</th><th scope=\"col\" class=\"optional\">Assigned agent</th></tr></thead> <tbody>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -539,7 +539,7 @@ func convRow(userID string, row ConvRow) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = Date(row.Created).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = When(row.Created).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

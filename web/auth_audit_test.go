@@ -121,6 +121,10 @@ func TestAuthAuditOIDC(t *testing.T) {
 	follow(t, env.Client(), cb) // another browser: no sign-in in progress, so no entry (anyone can call the URL)
 	forged := strings.Replace(cb, "state="+url.QueryEscape(q.Get("state")), "state=forged", 1)
 	follow(t, cloneJar(t, env, c), forged)
+	follow(t, c, cb) // the forged attempt used the sign-in up: no entry for this one
+	m.QueueUser(&mockoidc.MockUser{Subject: "u-1", Email: "Ada@Example.com", EmailVerified: true, PreferredUsername: "ada", Groups: []string{"support-leads"}})
+	_, authURL = follow(t, c, env.URL+"/login")
+	_, cb = follow(t, c, authURL)
 	if resp, _ := follow(t, c, cb); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("callback: %d", resp.StatusCode)
 	}
@@ -135,7 +139,7 @@ func TestAuthAuditOIDC(t *testing.T) {
 	type row struct{ actor, role, outcome, reason string }
 	var got []row
 	for _, e := range es {
-		got = append(got, row{e.ActorID, e.ActorRole, e.Outcome, e.Details["reason"]})
+		got = append(got, row{e.ActorID, e.ActorRole, string(e.Outcome), e.Details["reason"]})
 		if e.Details["method"] != "oidc" {
 			t.Errorf("entry %+v: method %q", e, e.Details["method"])
 		}
@@ -143,10 +147,11 @@ func TestAuthAuditOIDC(t *testing.T) {
 			t.Errorf("entry %+v: a session hash exactly when a session was made", e)
 		}
 	}
+	// The actor is the canonical identity: issuer and subject.
 	want := []row{
 		{"anonymous", "", "denied", "bad_state"},
-		{"ada@example.com", "lead", "ok", ""},
-		{"bo@example.com", "", "denied", "no_mapped_group"},
+		{m.Issuer() + "|u-1", "lead", "ok", ""},
+		{m.Issuer() + "|u-2", "", "denied", "no_mapped_group"},
 	}
 	if len(got) != len(want) {
 		t.Fatalf("signin entries %+v, want %+v", got, want)
@@ -161,7 +166,7 @@ func TestAuthAuditOIDC(t *testing.T) {
 	}
 
 	env.PostForm(t, c, "/logout", nil)
-	if out := aaOnly(t, env, "signout"); out.ActorID != "ada@example.com" || out.SessionHash != es[1].SessionHash || out.Details["method"] != "oidc" {
+	if out := aaOnly(t, env, "signout"); out.ActorID != m.Issuer()+"|u-1" || out.SessionHash != es[1].SessionHash || out.Details["method"] != "oidc" {
 		t.Errorf("signout entry %+v", out)
 	}
 }

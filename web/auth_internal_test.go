@@ -25,7 +25,7 @@ func testServer(t *testing.T) *Server {
 	return s
 }
 
-// Checklist 4 (the middleware half): every role below the needed one gets
+// The role check (the middleware half): every role below the needed one gets
 // the 403 page naming the role and the group to ask for; the handler (and
 // so Dixa) is never reached.
 func TestRequireRole(t *testing.T) {
@@ -55,7 +55,7 @@ func TestRequireRole(t *testing.T) {
 	}
 }
 
-// Checklist 20: a panic gives the friendly 500 with a correlation id, no
+// A panic gives the friendly 500 with a correlation id, no
 // Go error string, and the process keeps serving.
 func TestPanicIsFriendly500(t *testing.T) {
 	s := testServer(t)

@@ -59,7 +59,7 @@ func fillPattern(env *webtest.Env, pattern string) string {
 	return b.String()
 }
 
-// Checklist 1 (dev/oidc half): without a session every route but the public
+// Without a session (dev, oidc) every route but the public
 // ones sends a browser to sign in (GET) or answers 401, and Dixa hears
 // nothing.
 func TestSignedOutGetsNothing(t *testing.T) {
@@ -144,7 +144,7 @@ func TestDevSignIn(t *testing.T) {
 	}
 }
 
-// Checklist 15 and 16 over HTTP: a new session id at sign-in; sign-out is
+// Over HTTP: a new session id at sign-in; sign-out is
 // real (the replayed cookie no longer works) and clears site data.
 func TestSignOutIsReal(t *testing.T) {
 	env := webtest.New(t, webtest.Options{})
@@ -203,7 +203,7 @@ func TestSignOutIsReal(t *testing.T) {
 	}
 }
 
-// Checklist 17 over HTTP: a tampered cookie is signed out, logged, never 500.
+// Over HTTP: a tampered cookie is signed out, logged, never 500.
 func TestTamperedCookieIsSignedOut(t *testing.T) {
 	env := webtest.New(t, webtest.Options{})
 	c := env.Login(t, "lead")
@@ -241,7 +241,7 @@ func getWith(t *testing.T, env *webtest.Env, path string, h map[string]string) (
 	return env.Get(t, env.Client(), path, kv...)
 }
 
-// Checklist 1, 2 and header mode: identity only from a trusted peer with
+// Header mode: identity only from a trusted peer with
 // the shared secret; re-read on every request.
 func TestHeaderMode(t *testing.T) {
 	env := headerEnv(t, nil)
@@ -277,7 +277,7 @@ func TestHeaderMode(t *testing.T) {
 		t.Errorf("Dixa received %d requests for anonymous people", n)
 	}
 
-	// Checklist 5: no mapped group → 403 that says whom to ask, not a role.
+	// No mapped group → 403 that says whom to ask, not a role.
 	for _, groups := range []string{"", "engineering", "Support-Leads", "support-leads-x"} {
 		h := map[string]string{"X-Forwarded-Email": "bo@example.com", "X-Forwarded-Groups": groups, "X-Proxy-Secret": "proxy-secret-0123456789"}
 		resp, body := getWith(t, env, "/endusers", h)
@@ -302,7 +302,7 @@ func TestHeaderModeUntrustedPeer(t *testing.T) {
 	}
 }
 
-// Checklist 1 and 2 with a signed assertion: only a valid token counts;
+// With a signed assertion: only a valid token counts;
 // plain identity headers then count for nothing.
 func TestHeaderModeAssertion(t *testing.T) {
 	iss := webtest.NewIssuer(t)

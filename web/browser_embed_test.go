@@ -57,9 +57,9 @@ func embeddedEnv(t *testing.T, frameAncestors func(portal string) string) (*webt
 	return env, consoleURL, p
 }
 
-// Checklist 9 and 12: framed by an allowed portal origin the console renders
-// and a same-origin POST inside the frame (the sign-in) works; framed by an
-// origin FRAME_ANCESTORS does not list, the browser refuses to render it.
+// Framed by an allowed portal origin the console renders and a same-origin
+// POST inside the frame (the sign-in) works; framed by an origin
+// FRAME_ANCESTORS does not list, the browser refuses to render it.
 func TestEmbeddedInPortal(t *testing.T) {
 	t.Run("allowed", func(t *testing.T) {
 		env, consoleURL, p := embeddedEnv(t, func(portal string) string { return "'self' " + portal })
@@ -69,10 +69,7 @@ func TestEmbeddedInPortal(t *testing.T) {
 		}
 		fctx, cancel, ok := frameTarget(ctx, consoleURL, 15*time.Second)
 		if !ok {
-			infos, _ := chromedp.Targets(ctx)
-			for _, i := range infos {
-				t.Logf("target %s %s", i.Type, i.URL)
-			}
+			logTargets(t, ctx)
 			t.Fatal("the console did not load in the portal's frame")
 		}
 		defer cancel()
@@ -103,30 +100,50 @@ func TestEmbeddedInPortal(t *testing.T) {
 		if err := chromedp.Do(ctx, chromedp.Navigate(p.URL)); err != nil {
 			t.Fatal(err)
 		}
-		// The console was asked for (the browser fetched it) ...
+		// The browser asked the console for the page (so a refusal is the
+		// browser's doing, not a frame that never loaded) ...
 		deadline := time.Now().Add(10 * time.Second)
-		for !strings.Contains(env.Logs.String(), "path=/login") && time.Now().Before(deadline) {
+		for !strings.Contains(env.Logs.String(), "path=/login") {
+			if time.Now().After(deadline) {
+				t.Fatal("the browser never asked the console for the framed page: the refusal cannot be checked")
+			}
 			time.Sleep(50 * time.Millisecond)
 		}
-		time.Sleep(500 * time.Millisecond)
-		// ... but no frame shows it.
-		fctx, cancel, ok := frameTarget(ctx, consoleURL, 2*time.Second)
-		if ok {
-			defer cancel()
-			got, err := chromedp.Run(fctx, chromedp.Evaluate[string](`location.href + " " + document.querySelectorAll('[data-testid=login]').length`))
-			t.Logf("the frame's document: %q (%v)", got, err)
-			if err != nil {
-				t.Fatalf("cannot inspect the frame: %v", err)
+		// ... and the frame that asked for it shows the browser's error page,
+		// not the console.
+		fctx, cancel, ok := frameTarget(ctx, consoleURL, 10*time.Second)
+		if !ok {
+			logTargets(t, ctx)
+			t.Fatal("no frame of the console found: the refusal cannot be checked")
+		}
+		defer cancel()
+		const doc = `location.href + " " + document.readyState + " " + document.querySelectorAll('[data-testid=login]').length`
+		var got string
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+			var err error
+			got, err = chromedp.Run(fctx, chromedp.Evaluate[string](doc))
+			if err == nil && !strings.HasPrefix(got, "about:blank") && strings.Contains(got, " complete ") {
+				break // the frame's final document
 			}
-			if strings.HasPrefix(got, consoleURL) || !strings.HasSuffix(got, " 0") {
-				t.Fatal("the browser rendered the console in a frame FRAME_ANCESTORS does not allow")
+			if time.Now().After(deadline) {
+				logTargets(t, ctx)
+				t.Fatalf("the frame's document did not settle: %q (%v)", got, err)
 			}
 		}
-		infos, _ := chromedp.Targets(ctx)
-		for _, i := range infos {
-			t.Logf("target %s %s", i.Type, i.URL)
+		if !strings.HasPrefix(got, "chrome-error://") || !strings.HasSuffix(got, " 0") {
+			t.Fatalf("the frame shows %q: the browser rendered the console in a frame FRAME_ANCESTORS does not allow", got)
 		}
 	})
+}
+
+// logTargets lists the browser's targets, to see what a failed frame test
+// found.
+func logTargets(t *testing.T, ctx context.Context) {
+	t.Helper()
+	infos, _ := chromedp.Targets(ctx)
+	for _, i := range infos {
+		t.Logf("target %s %s", i.Type, i.URL)
+	}
 }
 
 // The sign-in page and the 403 page in a real browser, for people to look

@@ -147,6 +147,9 @@ func TestBrowserTour(t *testing.T) {
 		if n := count(t, ctx, `[data-testid="error-summary"] a[href="#f-email"]`); n != 1 {
 			t.Error("the error summary does not link to the email field")
 		}
+		// Put the email back: leaving a form with an unsaved change asks
+		// first (beforeunload), which would stop the next navigation.
+		euRun(t, ctx, "undo", chromedp.SetValue(chromedp.ID("#f-email"), subject.Email))
 		visit(t, ctx, "new", "/endusers/new", `#f-displayName`)
 		if cur := text(t, ctx, `header nav a[aria-current="page"]`); cur != "New customer" {
 			t.Errorf("current nav entry %q", cur)

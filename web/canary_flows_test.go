@@ -45,11 +45,12 @@ func (e echoTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	return resp, nil
 }
 
-// Checklist 19 through the flows the route walk of TestCanaryKeyNeverLeaks
-// does not reach (its ids are placeholders, its forms incomplete): an
-// erasure really submitted and polled, an import really run, an export
-// streamed, an edit refused by Dixa — with an upstream that echoes the key
-// in every 400/401/409/500 answer. The key reaches no browser and no log.
+// The API key never leaks, through the flows the route walk of
+// TestCanaryKeyNeverLeaks does not reach (its ids are placeholders, its
+// forms incomplete): an erasure really submitted and polled, an import
+// really run, an export streamed, an edit refused by Dixa — with an
+// upstream that echoes the key in every 400/401/409/500 answer. The key
+// reaches no browser and no log.
 func TestCanaryKeyNeverLeaksInFlows(t *testing.T) {
 	env := webtest.New(t, webtest.Options{
 		Sim:    dixasim.Options{Users: 30},
@@ -81,8 +82,9 @@ func TestCanaryKeyNeverLeaksInFlows(t *testing.T) {
 		return resp
 	}
 
-	// Erasures: submission refused with 400, 401, 500, and one blocked by
-	// open conversations (409); then the poller and the pages.
+	// Erasures: submission refused with 400, 401, 500, one blocked by open
+	// conversations (409) and one accepted, whose polls then fail; then the
+	// pages.
 	var rids []string
 	for _, tc := range []struct {
 		user   string
@@ -92,6 +94,7 @@ func TestCanaryKeyNeverLeaksInFlows(t *testing.T) {
 		{dixasim.DemoAnonymizedUserID, 400},
 		{dixasim.DemoJSAvatarUserID, 401},
 		{dixasim.DemoOpenConversationUserID, 0},
+		{dixasim.DemoQuotesRTLUserID, 0},
 	} {
 		u, err := env.API.GetEndUser(t.Context(), tc.user)
 		if err != nil {
@@ -114,8 +117,16 @@ func TestCanaryKeyNeverLeaksInFlows(t *testing.T) {
 	if len(rids) == 0 {
 		t.Fatal("no erasure was requested: the flow proves nothing")
 	}
-	env.Sim.SetErrorRate("GET /anonymization/request/{requestId}", 1, 500)
-	time.Sleep(300 * time.Millisecond) // a few poller passes against the echoing upstream
+	// A few poller passes against the echoing upstream: every poll of the
+	// accepted request fails with 500.
+	const pollRoute = "GET /anonymization/request/{requestId}"
+	env.Sim.SetErrorRate(pollRoute, 1, 500)
+	polled := env.Sim.Stats().Routes[pollRoute].Requests
+	for deadline := time.Now().Add(10 * time.Second); env.Sim.Stats().Routes[pollRoute].Requests < polled+3; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the poller asked Dixa about the accepted erasure %d times in 10 s, want 3", env.Sim.Stats().Routes[pollRoute].Requests-polled)
+		}
+	}
 	env.Sim.ResetFaults()
 	get("/erasures")
 	for _, rid := range rids {

@@ -3,6 +3,7 @@ package web
 import (
 	"github.com/example/dixa-console/web/role"
 	"net/netip"
+	"strings"
 	"time"
 )
 
@@ -13,10 +14,10 @@ type Config struct {
 	// BasePath is the prefix the console is mounted under: "" for the root,
 	// otherwise "/support/console" (leading slash, no trailing slash).
 	BasePath string
-	// PublicURL is the console's external URL as people reach it (scheme,
-	// host and BASE_PATH, no trailing slash), or "" when not configured. An
-	// https:// URL means the console is served over TLS, whatever the
-	// connection from a proxy in front of it looks like.
+	// PublicURL is the address people open the console at
+	// ("https://console.corp.example"), when known. An https one means the
+	// console is served over TLS even where the proxy in front of it does
+	// not say so (see ServedOverTLS).
 	PublicURL string
 
 	// Upstream.
@@ -93,6 +94,18 @@ type Config struct {
 
 	// Embedded is true when the console runs its own simulator.
 	Embedded bool
+}
+
+// ServedOverTLS reports whether the configuration says browsers reach the
+// console over HTTPS: an https PublicURL or OIDCRedirectURL. A TLS-
+// terminating proxy in front then makes no difference to the cookies
+// (Secure, __Host-) and HSTS.
+func (c Config) ServedOverTLS() bool {
+	return hasHTTPS(c.PublicURL) || hasHTTPS(c.OIDCRedirectURL)
+}
+
+func hasHTTPS(u string) bool {
+	return len(u) > len("https://") && strings.EqualFold(u[:len("https://")], "https://")
 }
 
 // URL joins the base path and an absolute console path ("/endusers").

@@ -17,7 +17,7 @@ import (
 	"github.com/example/dixa-console/web/webtest"
 )
 
-// Audit entries of the agent workflows (issue 5, "every state-changing
+// Audit entries of the agent workflows ("every state-changing
 // action"): edits, creates and custom attributes, through the real router
 // against the simulator, read back from the console's store.
 
@@ -73,7 +73,7 @@ func auditVerify(t *testing.T, env *webtest.Env) {
 
 func auditWant(t *testing.T, e store.AuditEntry, targetType, targetID, outcome string, details map[string]string) {
 	t.Helper()
-	if e.TargetType != targetType || e.TargetID != targetID || e.Outcome != outcome {
+	if e.TargetType != targetType || e.TargetID != targetID || string(e.Outcome) != outcome {
 		t.Errorf("entry target %s/%s outcome %q, want %s/%s %q", e.TargetType, e.TargetID, e.Outcome, targetType, targetID, outcome)
 	}
 	for k, v := range details {

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"github.com/example/dixa-console/web/audit"
 	"net/http"
 	"time"
 
@@ -58,7 +59,7 @@ func (s *Server) erasureHandlers() *handlers.Erasures {
 type erasureAudit struct{ st *store.Store }
 
 func (a erasureAudit) RecordErasure(ctx context.Context, ev erasure.Event) error {
-	e := store.AuditEntry{Action: ev.Action, TargetType: ev.TargetType, TargetID: ev.TargetID, Outcome: ev.Outcome, Details: ev.Details}
+	e := store.AuditEntry{Action: ev.Action, TargetType: ev.TargetType, TargetID: ev.TargetID, Outcome: audit.Outcome(ev.Outcome), Details: ev.Details}
 	if ev.System {
 		e.ActorID, e.ActorName, e.ActorRole, e.ActorVia = "system:erasure-tracker", "Erasure tracker", "system", "background poller"
 	}

@@ -98,7 +98,7 @@ func outer(n *html.Node) string {
 	return b.String()
 }
 
-// Checklist 34 (rendering half), page by page: customers whose fields hold
+// Hostile customer data is rendered inert, page by page: customers whose fields hold
 // markup, attribute breakers, javascript: URLs and a right-to-left
 // override — and a lead whose own name does — go through the profile,
 // the list and search, the erasure preview, request, status and receipt,

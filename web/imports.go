@@ -8,7 +8,7 @@ import (
 	"github.com/example/dixa-console/web/importjob"
 )
 
-// importsState wires the bulk import and export (issue 6): the job store,
+// importsState wires the bulk import and export: the job store,
 // the background runner and the handlers.
 type importsState struct {
 	store  importjob.Store
@@ -32,6 +32,7 @@ func (s *Server) newImports() *importsState {
 	in.h = &handlers.Imports{Store: st, Defs: s.api, Audit: audit, PhoneRegion: s.cfg.PhoneDefaultRegion,
 		MaxBytes: handlers.DefaultImportMaxBytes, RPS: s.cfg.UpstreamRPS}
 	in.runner = importjob.NewRunner(st, s.api, s.log.With("component", "import-runner"))
+	in.runner.Retention = s.cfg.ImportRetention // zero: the runner's default, 30 days
 	in.runner.OnFinish = in.h.OnFinish
 	in.h.Runner = in.runner
 	in.export = &handlers.Export{API: s.api, Audit: audit, PhoneRegion: s.cfg.PhoneDefaultRegion, RPS: s.cfg.UpstreamRPS}

@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/example/dixa-console/views"
+	"github.com/example/dixa-console/web/auth"
 	"github.com/example/dixa-console/web/reqctx"
 	"github.com/example/dixa-console/web/respond"
 )
@@ -118,7 +119,7 @@ func (s *Server) securityHeaders(next http.Handler) http.Handler {
 		h.Set("Referrer-Policy", "same-origin")
 		h.Set("Cross-Origin-Opener-Policy", "same-origin")
 		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
-		if isTLS(r) {
+		if s.isTLS(r) {
 			h.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
 		}
 		if !strings.HasPrefix(r.URL.Path, s.cfg.BasePath+"/static/") {
@@ -141,10 +142,22 @@ func (s *Server) securityHeaders(next http.Handler) http.Handler {
 	})
 }
 
-// isTLS reports whether the browser reached us over HTTPS, directly or
-// through a trusted proxy that terminated TLS.
-func isTLS(r *http.Request) bool {
-	return r.TLS != nil || (r.Header.Get("X-Forwarded-Proto") == "https" && isLoopback(r.RemoteAddr))
+// isTLS reports whether the browser reached us over HTTPS: directly, or
+// through a proxy that terminated TLS and said so in X-Forwarded-Proto —
+// believed only from a peer on loopback or in AUTH_TRUSTED_PROXIES (a load
+// balancer or ingress) — or because the configuration says the console is
+// served over HTTPS (Config.ServedOverTLS), whatever reaches this
+// process. Then cookies are Secure with the __Host- prefix and HSTS is
+// sent.
+func (s *Server) isTLS(r *http.Request) bool {
+	if r.TLS != nil || s.cfg.ServedOverTLS() {
+		return true
+	}
+	proto, _, _ := strings.Cut(r.Header.Get("X-Forwarded-Proto"), ",")
+	if !strings.EqualFold(strings.TrimSpace(proto), "https") {
+		return false
+	}
+	return isLoopback(r.RemoteAddr) || auth.PeerTrusted(r.RemoteAddr, s.cfg.AuthTrustedProxies)
 }
 
 func isLoopback(remote string) bool {

@@ -10,13 +10,14 @@ import (
 	"github.com/example/dixa-console/web/conversation"
 	"github.com/example/dixa-console/web/customer"
 	"github.com/example/dixa-console/web/respond"
+	"github.com/example/dixa-console/web/writeguard"
 )
 
 // routes is the console's whole URL surface, with the middleware of each
 // part. Paths are relative to BASE_PATH.
 func (s *Server) routes() (http.Handler, error) {
 	endusers := &handlers.EndUsers{API: s.api, PhoneRegion: s.cfg.PhoneDefaultRegion}
-	writes := handlers.NewWriteGuard()
+	writes := writeguard.New()
 	// A nil *store.Store inside the interface would not be nil to Record:
 	// without a store the handlers get a nil interface and log nothing.
 	var auditLog handlers.AuditLogger
@@ -53,13 +54,14 @@ func (s *Server) routes() (http.Handler, error) {
 		r.Method(http.MethodGet, "/metrics", s.metrics.handler())
 		r.Mount("/static", http.StripPrefix(s.cfg.BasePath+"/static", s.assets))
 
-		// Sign-in and sign-out (auth.go): cross-origin protected, no identity needed.
+		// Sign-in and sign-out (signin.go): cross-origin protected, no identity
+		// needed; oidc sign-in attempts limited per client address.
 		r.Group(func(r chi.Router) {
 			r.Use(s.crossOrigin)
-			r.Get("/login", s.loginPage)
-			r.Post("/login", s.login)
+			r.With(s.limitSignIn).Get("/login", s.loginPage)
+			r.With(s.limitSignIn).Post("/login", s.login)
 			r.Post("/logout", s.logout)
-			r.Get("/auth/callback", s.callback)
+			r.With(s.limitSignIn).Get("/auth/callback", s.callback)
 		})
 
 		r.Group(func(r chi.Router) {
@@ -87,7 +89,7 @@ func (s *Server) routes() (http.Handler, error) {
 				r.Post("/endusers/{id}/custom-attributes", profile.SaveAttributes)
 			})
 
-			// Leads: bulk import from CSV and export (issue 6; wired in
+			// Leads: bulk import from CSV and export (wired in
 			// imports.go). chi prefers the static export.csv segment to
 			// {id}, whatever the order (tested).
 			r.Group(func(r chi.Router) {

@@ -45,7 +45,7 @@ func checkHeaders(t *testing.T, what string, resp *http.Response, frameAncestors
 	}
 }
 
-// Checklist 12 and 13: headers on every response, errors and fragments too.
+// Security headers on every response, errors and fragments too.
 func TestSecurityHeadersEverywhere(t *testing.T) {
 	const fa = "'self' https://intranet.example.com"
 	env := webtest.New(t, webtest.Options{Config: func(c *web.Config) { c.FrameAncestors = fa }})
@@ -108,7 +108,7 @@ func TestSecurityHeadersEverywhere(t *testing.T) {
 	}
 }
 
-// Checklist 8 and 11: any state-changing request from elsewhere is refused
+// Cross-origin protection: any state-changing request from elsewhere is refused
 // before anything happens; no trusted origins unless configured.
 func TestCrossOriginPostsRefused(t *testing.T) {
 	env := webtest.New(t, webtest.Options{})
@@ -159,7 +159,7 @@ func TestCrossOriginPostsRefused(t *testing.T) {
 	}
 }
 
-// Checklist 11, second half: the toolchain has the CrossOriginProtection fix.
+// The toolchain has the CrossOriginProtection fix.
 func TestToolchainPatched(t *testing.T) {
 	v := strings.TrimPrefix(runtime.Version(), "go")
 	var major, minor, patch int
@@ -214,7 +214,7 @@ func TestPerPersonLimit(t *testing.T) {
 	}
 }
 
-// Checklist 19: the canary key appears in no response body, header,
+// The Dixa key never leaks: the canary key appears in no response body, header,
 // cookie or log line across every route, also when Dixa fails with
 // 400/401/500 (the simulator echoes request details in errors).
 func TestCanaryKeyNeverLeaks(t *testing.T) {
@@ -272,7 +272,7 @@ func TestCanaryKeyNeverLeaks(t *testing.T) {
 	}
 }
 
-// Checklist 4 (every route, as it grows) and the "no upstream call when
+// Roles on every route (as the routes grow) and the "no upstream call when
 // forbidden" promise: a viewer and an agent walk every route, with forged
 // role fields and proxy headers; each 403 causes no Dixa call at all, and
 // a viewer never causes a write.
@@ -319,7 +319,7 @@ func TestForbiddenCausesNoUpstreamCall(t *testing.T) {
 	}
 }
 
-// Checklist 10: GET and HEAD of every route cause only GETs upstream.
+// Safe methods stay safe: GET and HEAD of every route cause only GETs upstream.
 func TestSafeMethodsDoNotWrite(t *testing.T) {
 	env := webtest.New(t, webtest.Options{Config: func(c *web.Config) { c.PersonRate, c.PersonBurst = 1000, 1000 }})
 	lead := env.Login(t, "lead")

@@ -32,7 +32,9 @@ type Deps struct {
 	// ErasureTracking tunes the erasure tracker (tests shorten its
 	// intervals); nil means the defaults.
 	ErasureTracking *erasure.Tracking
-	// Now is the erasure workflow's clock (tests); nil means time.Now.
+	// Now is the console's clock: sessions, sign-ins in progress, the
+	// sign-in limit and the erasure workflow; nil: time.Now. Tests move it
+	// instead of waiting.
 	Now func() time.Time
 }
 
@@ -46,7 +48,7 @@ type Server struct {
 	handler  http.Handler
 	ready    singleflight.Group
 	htmxCfg  string
-	auth     *authState // sign-in, sessions, per-person limit (auth.go)
+	auth     *authState // sign-in, sessions, per-person limit (session.go, signin.go, access.go)
 	store    *store.Store
 	erasures *erasure.Service  // the erasure workflow and its tracker (erasures.go)
 	imports  *importsState     // bulk import runner and handlers (imports.go)
@@ -74,7 +76,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 	}
 	s.imports = s.newImports()
 	s.agents = agents.New(s.api, agents.Options{Log: s.log.With("component", "agent-directory")})
-	if s.auth, err = newAuthState(cfg); err != nil {
+	if s.auth, err = newAuthState(cfg, d.Now); err != nil {
 		return nil, err
 	}
 	h, err := s.routes()
@@ -140,6 +142,7 @@ func (s *Server) chrome(r *http.Request) views.Chrome {
 		HTMXURL:    s.assets.URL(static.HTMX),
 		HTMXConfig: s.htmxCfg,
 		Demo:       s.cfg.AuthMode == "dev",
+		Zone:       viewerZone(r),
 	}
 	if id, ok := reqctx.IdentityFrom(r.Context()); ok {
 		c.UserName, c.UserID, c.Role = id.Name, id.ID, id.Role

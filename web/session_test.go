@@ -1,19 +1,22 @@
 package web_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/a-h/templ"
 	"github.com/oauth2-proxy/mockoidc"
 
+	"github.com/example/dixa-console/views"
 	"github.com/example/dixa-console/web"
 	"github.com/example/dixa-console/web/webtest"
 )
 
-// Checklist 14 over HTTP: the cookie as a browser receives it, over TLS
+// Over HTTP: the session cookie as a browser receives it, over TLS
 // (terminated by a local proxy) and plain.
 func TestSessionCookieOverHTTP(t *testing.T) {
 	for _, tc := range []struct {
@@ -111,13 +114,21 @@ func TestOIDCSignIn(t *testing.T) {
 	if resp, _ := follow(t, env.Client(), cb); resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("callback in another browser: %d, want 401", resp.StatusCode)
 	}
-	// A forged state fails, and the attempt is used up.
+	// A forged state fails, and the attempt is used up: the same
+	// browser's cookie then finds no sign-in in progress.
 	forged := strings.Replace(cb, "state="+url.QueryEscape(q.Get("state")), "state=forged", 1)
 	cc := cloneJar(t, env, c)
 	if resp, _ := follow(t, cc, forged); resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("forged state: %d, want 401", resp.StatusCode)
 	}
+	if resp, _ := follow(t, c, cb); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("callback after the attempt was used up: %d, want 401", resp.StatusCode)
+	}
 
+	// Starting again signs in.
+	m.QueueUser(&mockoidc.MockUser{Subject: "u-1", Email: "ada@example.com", EmailVerified: true, PreferredUsername: "ada", Groups: []string{"engineering", "support-leads"}})
+	_, authURL = follow(t, c, env.URL+"/login?next=/endusers%3Fq%3Dx")
+	_, cb = follow(t, c, authURL)
 	resp, next := follow(t, c, cb)
 	if resp.StatusCode != http.StatusSeeOther || next != env.URL+"/endusers?q=x" {
 		t.Fatalf("callback: %d → %q", resp.StatusCode, next)
@@ -160,7 +171,7 @@ func cloneJar(t *testing.T, env *webtest.Env, c *http.Client) *http.Client {
 	return cc
 }
 
-// Checklist 6: a person removed from the lead group loses the role within
+// A person removed from the lead group loses the role within
 // the freshness bound (here: at once), because the groups are re-read from
 // the provider with the refresh token; the role is never cached beyond it.
 func TestOIDCGroupsRefresh(t *testing.T) {
@@ -180,8 +191,68 @@ func TestOIDCGroupsRefresh(t *testing.T) {
 	if who := doc(t, body).Find("[data-testid=whoami]").Text(); resp.StatusCode != 200 || !strings.Contains(who, "viewer") {
 		t.Errorf("after removal: %d, whoami %q, want viewer", resp.StatusCode, who)
 	}
+	// The provider failing for another reason keeps the session, with the
+	// groups it has; the next refresh is tried later (here: at once).
+	m.QueueError(&mockoidc.ServerError{Code: http.StatusInternalServerError, Error: "server_error", Description: "down"})
+	if resp, body := env.Get(t, c, "/endusers"); resp.StatusCode != http.StatusOK || !strings.Contains(doc(t, body).Find("[data-testid=whoami]").Text(), "viewer") {
+		t.Errorf("provider error at refresh: %d, want still signed in as a viewer", resp.StatusCode)
+	}
+	if !strings.Contains(env.Logs.String(), "could not refresh the groups") {
+		t.Error("the failed refresh was not logged")
+	}
+	// Only the provider saying the grant is invalid ends it.
 	m.QueueError(&mockoidc.ServerError{Code: http.StatusBadRequest, Error: mockoidc.InvalidGrant, Description: "revoked"})
 	if resp, _ := env.Get(t, c, "/endusers"); resp.StatusCode != http.StatusSeeOther {
 		t.Errorf("refresh refused by the provider: %d, want signed out", resp.StatusCode)
+	}
+}
+
+// Finding: the import and erasure pages poll every few seconds, which kept
+// a forgotten tab's session alive for ever. A poll (X-Console-Poll: 1) is
+// served but does not move the idle deadline; using the console does.
+func TestPollDoesNotExtendSession(t *testing.T) {
+	clock := webtest.NewClock()
+	env := webtest.New(t, webtest.Options{Now: clock.Now, Config: func(c *web.Config) { c.SessionIdle = 30 * time.Minute }})
+	poll := []string{"HX-Request", "true", views.PollHeader, "1"}
+
+	idle, busy := env.Login(t, "lead"), env.Login(t, "lead")
+	for minute := 5; minute <= 35; minute += 5 { // polling every 5 minutes
+		clock.Advance(5 * time.Minute)
+		want := http.StatusOK // served while the session lives...
+		if minute > 30 {
+			want = http.StatusUnauthorized // ...but it ends 30 minutes after the last real use
+		}
+		if resp, _ := env.Get(t, idle, "/imports", poll...); resp.StatusCode != want || want != http.StatusOK && resp.Header.Get("HX-Redirect") == "" {
+			t.Fatalf("poll of the idle tab at minute %d: %d, want %d", minute, resp.StatusCode, want)
+		}
+		if resp, _ := env.Get(t, busy, "/imports", poll...); resp.StatusCode != http.StatusOK {
+			t.Fatalf("poll of the busy tab at minute %d: %d", minute, resp.StatusCode)
+		}
+		if resp, _ := env.Get(t, busy, "/endusers"); resp.StatusCode != http.StatusOK {
+			t.Fatalf("someone using the console was signed out at minute %d: %d", minute, resp.StatusCode)
+		}
+	}
+	if resp, _ := env.Get(t, idle, "/endusers"); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("a tab that only polled for 35 minutes: %d, want signed out (303 to sign in)", resp.StatusCode)
+	}
+}
+
+// The polling elements mark their requests as polls.
+func TestPollingElementsSendPollHeader(t *testing.T) {
+	for name, c := range map[string]templ.Component{
+		"import job":     views.ImportJobFragment(views.ImportJob{ID: "j1", Poll: true}),
+		"erasure status": views.ErasureStatusPanel(views.ErasureDetail{}),
+	} {
+		var b strings.Builder
+		if err := c.Render(t.Context(), &b); err != nil {
+			t.Fatal(err)
+		}
+		d := doc(t, b.String())
+		el := d.Find("[hx-trigger^=every]")
+		h, _ := el.Attr("hx-headers")
+		var hdr map[string]string
+		if el.Length() != 1 || json.Unmarshal([]byte(h), &hdr) != nil || hdr[views.PollHeader] != "1" {
+			t.Errorf("%s: polling element with hx-headers %q, want {%q: \"1\"}", name, h, views.PollHeader)
+		}
 	}
 }

@@ -31,7 +31,7 @@ func parse(env map[string]string) error {
 	return err
 }
 
-// Checklist 3: header mode refuses to start when plain headers could come
+// Header mode refuses to start when plain headers could come
 // from anyone (a non-loopback listen address without a signed assertion),
 // or with neither a secret nor a verifier.
 func TestHeaderModeStartupRefusals(t *testing.T) {

@@ -14,14 +14,17 @@ import (
 
 // Claims is who a sign-in says the person is, before roles are mapped.
 type Claims struct {
-	ID     string   // email or subject: the identity shown in the audit log
+	// ID is the person's canonical identity (see CanonicalID): "issuer|
+	// subject" from a verified token, else the lower-cased email.
+	ID     string
+	Email  string   // lower-cased, for display ("" when unknown)
 	Name   string   // display name
 	Groups []string // from the identity provider
 	// Issuer and Subject of a verified token (oidc or a signed assertion).
 	Issuer, Subject string
-	// AuthTime is when the person last authenticated, from a verified
-	// token's auth_time claim (else its iat); zero when unknown (plain
-	// headers).
+	// AuthTime is when the person last authenticated: a verified token's
+	// auth_time claim (a signed assertion without one: its iat; an oidc ID
+	// token without one: AuthTimeUnknown); zero for plain headers.
 	AuthTime time.Time
 }
 
@@ -76,19 +79,21 @@ func (h *Header) Identify(ctx context.Context, r *http.Request) (Claims, error) 
 	return ClaimsFromHeaders(r.Header, h.UserHeader, h.NameHeader, h.GroupsHeader)
 }
 
-// ClaimsFromHeaders parses the plain identity headers. A repeated header
-// is refused: a proxy sets it once, and two values mean someone appended
-// their own.
+// ClaimsFromHeaders parses the plain identity headers. The identity is
+// the user header's value trimmed and lower-cased (CanonicalEmail); the
+// name header, or else the user header as sent, is the display name. A
+// repeated header is refused: a proxy sets it once, and two values mean
+// someone appended their own.
 func ClaimsFromHeaders(hdr http.Header, user, name, groups string) (Claims, error) {
 	us := hdr.Values(user)
 	if len(us) != 1 {
 		return Claims{}, ErrNoIdentity
 	}
-	id := CleanText(us[0], MaxIDBytes)
+	id := CanonicalEmail(us[0])
 	if id == "" {
 		return Claims{}, ErrNoIdentity
 	}
-	c := Claims{ID: id, Name: id}
+	c := Claims{ID: id, Email: id, Name: CleanText(us[0], MaxNameBytes)}
 	if name != "" {
 		if ns := hdr.Values(name); len(ns) == 1 {
 			if n := CleanText(ns[0], MaxNameBytes); n != "" {
@@ -111,20 +116,8 @@ func ClaimsFromHeaders(hdr http.Header, user, name, groups string) (Claims, erro
 // PeerTrusted reports whether the connection's peer (r.RemoteAddr, never a
 // forwarded-for header) is inside one of the trusted prefixes.
 func PeerTrusted(remoteAddr string, trusted []netip.Prefix) bool {
-	ap, err := netip.ParseAddrPort(remoteAddr)
-	var a netip.Addr
-	if err == nil {
-		a = ap.Addr()
-	} else if a, err = netip.ParseAddr(remoteAddr); err != nil {
-		return false
-	}
-	a = a.Unmap()
-	for _, p := range trusted {
-		if p.Contains(a) {
-			return true
-		}
-	}
-	return false
+	a := parseAddr(remoteAddr)
+	return a.IsValid() && inPrefixes(a, trusted)
 }
 
 // SecretEqual compares secrets in constant time (also in their length:

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
@@ -54,7 +55,10 @@ func NewVerifier(c VerifierConfig) *Verifier {
 	}
 }
 
-// Verify checks raw and returns its identity claims.
+// Verify checks raw and returns its identity claims. The authentication
+// time is the token's auth_time, else its iat: a proxy that mints a fresh
+// assertion per request makes iat always recent, so only auth_time
+// reflects a real sign-in there.
 func (v *Verifier) Verify(ctx context.Context, raw string) (Claims, error) {
 	if len(raw) > 16<<10 {
 		return Claims{}, errors.New("assertion too large")
@@ -63,41 +67,72 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (Claims, error) {
 	if err != nil {
 		return Claims{}, err
 	}
-	return claimsFromToken(tok, v.groupsClaim)
+	c, err := readToken(tok, v.groupsClaim)
+	if err != nil {
+		return Claims{}, err
+	}
+	c.Claims.AuthTime = c.authTime
+	if c.authTime.IsZero() {
+		c.Claims.AuthTime = tok.IssuedAt
+	}
+	return c.Claims, nil
 }
 
-// claimsFromToken reads email, name and groups from a verified token. The
-// identity is the email when the token has one, else the subject. The
-// authentication time is auth_time when present (OIDC Core §2), else the
-// token's iat: a proxy that mints a fresh assertion per request makes iat
-// always recent, so only auth_time reflects a real sign-in there.
-func claimsFromToken(tok *oidc.IDToken, groupsClaim string) (Claims, error) {
+// ErrEmailUnverified: the token says its email address is not verified
+// (email_verified false). Such a token names nobody the console trusts.
+var ErrEmailUnverified = errors.New("the identity provider has not verified the email address")
+
+// tokenClaims are the claims of a verified token: the identity, and what
+// only the caller can judge.
+type tokenClaims struct {
+	Claims
+	nonce string
+	// authTime is the token's auth_time; zero when it has none.
+	authTime time.Time
+}
+
+// readToken reads a verified token: the identity is its issuer and
+// subject (CanonicalID), the email (lower-cased) and name are kept for
+// display, and the groups come from groupsClaim. A token that says its
+// email is unverified is refused (ErrEmailUnverified).
+func readToken(tok *oidc.IDToken, groupsClaim string) (tokenClaims, error) {
 	var all map[string]any
 	if err := tok.Claims(&all); err != nil {
-		return Claims{}, fmt.Errorf("claims: %w", err)
+		return tokenClaims{}, fmt.Errorf("claims: %w", err)
+	}
+	if emailUnverified(all["email_verified"]) {
+		return tokenClaims{}, ErrEmailUnverified
+	}
+	id, err := CanonicalID(tok.Issuer, tok.Subject)
+	if err != nil {
+		return tokenClaims{}, err
 	}
 	str := func(k string) string { s, _ := all[k].(string); return s }
-	c := Claims{Issuer: tok.Issuer, Subject: tok.Subject}
-	c.ID = CleanText(str("email"), MaxIDBytes)
-	if c.ID == "" {
-		c.ID = CleanText(tok.Subject, MaxIDBytes)
-	}
-	if c.ID == "" {
-		return Claims{}, errors.New("token names nobody (no email, no subject)")
-	}
-	c.Name = CleanText(str("name"), MaxNameBytes)
-	if c.Name == "" {
-		c.Name = CleanText(str("preferred_username"), MaxNameBytes)
-	}
-	if c.Name == "" {
-		c.Name = c.ID
+	c := Claims{ID: id, Issuer: tok.Issuer, Subject: tok.Subject, Email: CanonicalEmail(str("email"))}
+	for _, n := range []string{str("name"), str("preferred_username"), c.Email, tok.Subject} {
+		if c.Name = CleanText(n, MaxNameBytes); c.Name != "" {
+			break
+		}
 	}
 	c.Groups = GroupsClaim(all[groupsClaim])
-	c.AuthTime = tok.IssuedAt
+	tc := tokenClaims{Claims: c, nonce: tok.Nonce}
 	if at, ok := all["auth_time"].(float64); ok && at > 0 {
-		c.AuthTime = time.Unix(int64(at), 0)
+		tc.authTime = time.Unix(int64(at), 0)
 	}
-	return c, nil
+	return tc, nil
+}
+
+// emailUnverified reports whether an email_verified claim says no: false,
+// or "false" from providers that send it as a string. Without the claim
+// the identity rests on issuer and subject alone.
+func emailUnverified(v any) bool {
+	switch b := v.(type) {
+	case bool:
+		return !b
+	case string:
+		return strings.EqualFold(strings.TrimSpace(b), "false")
+	}
+	return false
 }
 
 // GroupsClaim reads a groups claim: a list of strings, or one string of

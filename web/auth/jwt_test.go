@@ -10,7 +10,8 @@ import (
 	"github.com/example/dixa-console/web/webtest"
 )
 
-// Checklist 1: missing, bad signature, wrong aud/iss, expired → refused.
+// An assertion missing, with a bad signature, the wrong aud or iss, or
+// expired is refused.
 func TestVerifierChecksEverything(t *testing.T) {
 	iss := webtest.NewIssuer(t)
 	v := auth.NewVerifier(auth.VerifierConfig{JWKSURL: iss.JWKSURL, Issuer: iss.URL, Audience: "console", GroupsClaim: "groups"})
@@ -21,7 +22,7 @@ func TestVerifierChecksEverything(t *testing.T) {
 	if err != nil {
 		t.Fatalf("good assertion: %v", err)
 	}
-	if c.ID != "ada@example.com" || c.Name != "Ada L." || !slices.Equal(c.Groups, []string{"support-leads", "support-agents"}) || c.Issuer != iss.URL {
+	if c.ID != iss.URL+"|sub-ada@example.com" || c.Email != "ada@example.com" || c.Name != "Ada L." || !slices.Equal(c.Groups, []string{"support-leads", "support-agents"}) || c.Issuer != iss.URL {
 		t.Errorf("claims %+v", c)
 	}
 

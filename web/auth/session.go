@@ -1,13 +1,13 @@
 package auth
 
 import (
+	"context"
 	"crypto/hkdf"
 	"crypto/rand"
 	"crypto/sha256"
 	"errors"
 	"github.com/example/dixa-console/web/role"
 	"net/http"
-	"slices"
 	"sync"
 	"time"
 
@@ -33,6 +33,11 @@ type SessionConfig struct {
 	// BasePath scopes the cookie when it cannot be a __Host- cookie.
 	BasePath       string
 	Idle, Absolute time.Duration
+	// Store keeps the session records and the sign-ins in progress; nil: a
+	// new MemoryStore.
+	Store Store
+	// Now is the clock of the lifetimes; nil: time.Now.
+	Now func() time.Time
 }
 
 // Record is the server-side half of a session. The cookie holds only its
@@ -44,27 +49,43 @@ type Record struct {
 	// the role comes from the groups on every request).
 	DevRole role.Role
 	// Via is how the person signed in: "dev" or "oidc".
-	Via                         string
-	Created, LastSeen, AuthTime time.Time
+	Via string
+	// Created is when the session began; LastSeen when a request last
+	// used it (polls excepted), for the idle timeout.
+	Created, LastSeen time.Time
+	// AuthTime is when the person last authenticated: the provider's
+	// verified auth_time (oidc), the sign-in itself (dev), or
+	// AuthTimeUnknown when the provider did not say.
+	AuthTime time.Time
 	// Token is the provider's token (oidc), for refreshing the groups.
 	Token *oauth2.Token
 	// GroupsAt is when the groups were last read from the provider.
 	GroupsAt time.Time
+	// RetryAt: after a refresh failed for another reason than a grant the
+	// provider no longer honours, the next attempt waits until then.
+	RetryAt time.Time
 }
 
-// Sessions is the in-memory session store with revocation: a cookie whose
-// id is not here (signed out, expired, or from before a restart) counts for
-// nothing.
+// AuthTimeUnknown is the authentication time of a session whose provider
+// did not say when the person authenticated: long ago, so that anything
+// needing a recent sign-in asks for one first.
+var AuthTimeUnknown = time.Unix(0, 0).UTC()
+
+// Sessions keeps sign-in sessions: the sealed cookie that names one, the
+// record in the Store, and the lifetimes (idle, absolute, and 10 minutes
+// for a sign-in in progress). A cookie whose record is gone (signed out,
+// expired, or lost with the store) counts for nothing.
 type Sessions struct {
 	cfg    SessionConfig
 	codecs []securecookie.Codec
+	store  Store
+	now    func() time.Time
 
 	mu        sync.Mutex
-	byID      map[string]*Record
 	lastSweep time.Time
 }
 
-// NewSessions returns an empty store.
+// NewSessions returns sessions kept in c.Store.
 func NewSessions(c SessionConfig) *Sessions {
 	if c.Idle <= 0 {
 		c.Idle = DefaultIdle
@@ -91,7 +112,14 @@ func NewSessions(c SessionConfig) *Sessions {
 			sc.MaxLength(4096)
 		}
 	}
-	return &Sessions{cfg: c, codecs: codecs, byID: map[string]*Record{}}
+	s := &Sessions{cfg: c, codecs: codecs, store: c.Store, now: c.Now}
+	if s.store == nil {
+		s.store = NewMemoryStore()
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	return s
 }
 
 // DeriveKeys derives the HMAC key (64 bytes) and the AES-256 key (32
@@ -152,7 +180,7 @@ func (s *Sessions) Options(tls bool) *sessions.Options {
 	return o
 }
 
-func (s *Sessions) store(tls bool) *sessions.CookieStore {
+func (s *Sessions) cookies(tls bool) *sessions.CookieStore {
 	return &sessions.CookieStore{Codecs: s.codecs, Options: s.Options(tls)}
 }
 
@@ -160,64 +188,82 @@ func (s *Sessions) store(tls bool) *sessions.CookieStore {
 // (tampered, or sealed with a key no longer configured).
 var ErrBadCookie = errors.New("session cookie does not verify")
 
+// cookieValue opens the cookie name and returns its value key: "" and no
+// error without the cookie, ErrBadCookie when it does not open.
+func (s *Sessions) cookieValue(r *http.Request, tls bool, name, key string) (string, error) {
+	if _, err := r.Cookie(name); err != nil {
+		return "", nil
+	}
+	sess, err := s.cookies(tls).New(r, name)
+	if err != nil {
+		return "", ErrBadCookie
+	}
+	v, _ := sess.Values[key].(string)
+	if v == "" {
+		return "", ErrBadCookie
+	}
+	return v, nil
+}
+
 // Load returns the session the request's cookie names. No cookie, an
 // unknown, revoked or expired session: nil and no error. A cookie that
 // does not open: nil and ErrBadCookie (the caller logs it; the person is
-// simply signed out).
-func (s *Sessions) Load(r *http.Request, tls bool) (*Record, error) {
-	name := CookieName(tls)
-	if _, err := r.Cookie(name); err != nil {
-		return nil, nil
-	}
-	sess, err := s.store(tls).New(r, name)
-	if err != nil {
-		return nil, ErrBadCookie
-	}
-	sid, _ := sess.Values["sid"].(string)
+// simply signed out). extend moves the idle deadline: false for requests
+// the browser makes on its own (polls), which must not keep a forgotten
+// tab signed in.
+func (s *Sessions) Load(r *http.Request, tls, extend bool) (*Record, error) {
+	sid, err := s.cookieValue(r, tls, CookieName(tls), "sid")
 	if sid == "" {
-		return nil, ErrBadCookie
+		return nil, err
 	}
-	now := time.Now()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.sweepLocked(now)
-	rec, ok := s.byID[sid]
-	if !ok {
-		return nil, nil
+	ctx := r.Context()
+	now := s.now()
+	if err := s.sweep(ctx, now); err != nil {
+		return nil, err
 	}
-	if s.expired(rec, now) {
-		delete(s.byID, sid)
-		return nil, nil
+	rec, ok, err := s.store.Get(ctx, sid)
+	if err != nil || !ok {
+		return nil, err
 	}
-	rec.LastSeen = now
-	cp := *rec
-	cp.Claims.Groups = slices.Clone(rec.Claims.Groups)
-	return &cp, nil
+	if s.expired(&rec, now) {
+		return nil, s.store.Delete(ctx, sid)
+	}
+	if extend {
+		rec, ok, err = s.store.Update(ctx, sid, func(r *Record) { r.LastSeen = now })
+		if err != nil || !ok {
+			return nil, err
+		}
+	}
+	return &rec, nil
 }
 
 func (s *Sessions) expired(rec *Record, now time.Time) bool {
 	return now.Sub(rec.LastSeen) > s.cfg.Idle || now.Sub(rec.Created) > s.cfg.Absolute
 }
 
-// sweepLocked drops expired sessions at most once a minute.
-func (s *Sessions) sweepLocked(now time.Time) {
-	if now.Sub(s.lastSweep) < time.Minute {
-		return
+// sweep drops expired sessions and sign-ins at most once a minute.
+func (s *Sessions) sweep(ctx context.Context, now time.Time) error {
+	s.mu.Lock()
+	due := now.Sub(s.lastSweep) >= time.Minute
+	if due {
+		s.lastSweep = now
 	}
-	s.lastSweep = now
-	for id, rec := range s.byID {
-		if s.expired(rec, now) {
-			delete(s.byID, id)
-		}
+	s.mu.Unlock()
+	if !due {
+		return nil
 	}
+	return s.store.Sweep(ctx, now.Add(-s.cfg.Idle), now.Add(-s.cfg.Absolute), now)
 }
 
 // Create starts a session for rec with a fresh random id (never one the
 // browser presented: no fixation), revokes the session the request came
 // with, if any, and sets the cookie. It returns the new id.
 func (s *Sessions) Create(w http.ResponseWriter, r *http.Request, tls bool, rec Record) (string, error) {
-	s.revokeFromRequest(r, tls)
-	now := time.Now()
+	ctx := r.Context()
+	if err := s.revokeFromRequest(r, tls); err != nil {
+		return "", err
+	}
+	now := s.now()
 	rec.ID = RandomID()
 	rec.Created, rec.LastSeen = now, now
 	if rec.AuthTime.IsZero() {
@@ -226,100 +272,109 @@ func (s *Sessions) Create(w http.ResponseWriter, r *http.Request, tls bool, rec 
 	if rec.GroupsAt.IsZero() {
 		rec.GroupsAt = now
 	}
-	st := s.store(tls)
+	if err := s.sweep(ctx, now); err != nil {
+		return "", err
+	}
+	if err := s.store.Put(ctx, rec); err != nil {
+		return "", err
+	}
+	st := s.cookies(tls)
 	sess := sessions.NewSession(st, CookieName(tls))
 	sess.Options = s.Options(tls)
 	sess.Values["sid"] = rec.ID
 	if err := st.Save(r, w, sess); err != nil {
+		s.store.Delete(ctx, rec.ID)
 		return "", err
 	}
-	s.mu.Lock()
-	s.sweepLocked(now)
-	s.byID[rec.ID] = &rec
-	s.mu.Unlock()
 	return rec.ID, nil
 }
 
-// Update changes a live session in place (after a token refresh).
-func (s *Sessions) Update(id string, f func(*Record)) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if rec, ok := s.byID[id]; ok {
-		f(rec)
+// Get returns the live session id as it is now in the store.
+func (s *Sessions) Get(ctx context.Context, id string) (*Record, error) {
+	rec, ok, err := s.store.Get(ctx, id)
+	if err != nil || !ok || s.expired(&rec, s.now()) {
+		return nil, err
 	}
+	return &rec, nil
+}
+
+// Update changes a live session in one step (after a token refresh) and
+// returns it as changed; nil when it is gone.
+func (s *Sessions) Update(ctx context.Context, id string, f func(*Record)) (*Record, error) {
+	rec, ok, err := s.store.Update(ctx, id, f)
+	if err != nil || !ok {
+		return nil, err
+	}
+	return &rec, nil
 }
 
 // Revoke ends the session id on the server: its cookie no longer works.
-func (s *Sessions) Revoke(id string) {
-	s.mu.Lock()
-	delete(s.byID, id)
-	s.mu.Unlock()
+func (s *Sessions) Revoke(ctx context.Context, id string) error {
+	return s.store.Delete(ctx, id)
 }
 
 // Destroy revokes the request's session and tells the browser to drop
 // the cookie.
-func (s *Sessions) Destroy(w http.ResponseWriter, r *http.Request, tls bool) {
-	s.revokeFromRequest(r, tls)
+func (s *Sessions) Destroy(w http.ResponseWriter, r *http.Request, tls bool) error {
+	err := s.revokeFromRequest(r, tls)
 	o := s.Options(tls)
 	o.MaxAge = -1
 	http.SetCookie(w, sessions.NewCookie(CookieName(tls), "", o))
+	return err
 }
 
-func (s *Sessions) revokeFromRequest(r *http.Request, tls bool) {
-	if _, err := r.Cookie(CookieName(tls)); err != nil {
-		return
+func (s *Sessions) revokeFromRequest(r *http.Request, tls bool) error {
+	if sid, _ := s.cookieValue(r, tls, CookieName(tls), "sid"); sid != "" {
+		return s.Revoke(r.Context(), sid)
 	}
-	sess, err := s.store(tls).New(r, CookieName(tls))
-	if err != nil {
-		return
-	}
-	if sid, _ := sess.Values["sid"].(string); sid != "" {
-		s.Revoke(sid)
-	}
+	return nil
 }
 
 // Len is the number of live sessions (tests, metrics).
 func (s *Sessions) Len() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.byID)
+	n, _ := s.store.Len(context.Background())
+	return n
 }
 
-// SavePending keeps an oidc sign-in in progress in its own short-lived
-// sealed cookie. It is SameSite=Lax even when sessions are Strict: the
-// provider's redirect back is a cross-site navigation.
+// SavePending starts keeping an oidc sign-in in progress: p goes into
+// the store for 10 minutes under a fresh random id, and the browser gets
+// only that id, sealed, in a cookie of its own. The cookie is
+// SameSite=Lax even when sessions are Strict: the provider's redirect
+// back is a cross-site navigation.
 func (s *Sessions) SavePending(w http.ResponseWriter, r *http.Request, tls bool, p Pending) error {
+	now := s.now()
+	p.Started = now
+	id := RandomID()
+	if err := s.store.PutPending(r.Context(), id, p, now.Add(pendingLifetime)); err != nil {
+		return err
+	}
 	o := s.Options(tls)
 	o.MaxAge = int(pendingLifetime / time.Second)
 	if o.SameSite == http.SameSiteStrictMode {
 		o.SameSite = http.SameSiteLaxMode
 	}
-	st := s.store(tls)
+	st := s.cookies(tls)
 	sess := sessions.NewSession(st, pendingName(tls))
 	sess.Options = o
-	sess.Values["state"] = p.State
-	sess.Values["nonce"] = p.Nonce
-	sess.Values["verifier"] = p.Verifier
-	sess.Values["next"] = p.Next
-	sess.Values["started"] = p.Started.Unix()
+	sess.Values["pid"] = id
 	return st.Save(r, w, sess)
 }
 
-// TakePending returns the sign-in in progress and deletes its cookie.
-func (s *Sessions) TakePending(w http.ResponseWriter, r *http.Request, tls bool) (Pending, bool) {
+// TakePending returns the sign-in in progress that the request's cookie
+// names and forgets it on the server in the same step, and expires the
+// cookie. A second callback with the same cookie, one after the 10
+// minutes, or one whose cookie does not open finds nothing (false).
+func (s *Sessions) TakePending(w http.ResponseWriter, r *http.Request, tls bool) (Pending, bool, error) {
 	name := pendingName(tls)
 	if _, err := r.Cookie(name); err != nil {
-		return Pending{}, false
+		return Pending{}, false, nil
 	}
 	o := s.Options(tls)
 	o.MaxAge = -1
 	http.SetCookie(w, sessions.NewCookie(name, "", o))
-	sess, err := s.store(tls).New(r, name)
-	if err != nil {
-		return Pending{}, false
+	pid, _ := s.cookieValue(r, tls, name, "pid")
+	if pid == "" {
+		return Pending{}, false, nil
 	}
-	str := func(k string) string { v, _ := sess.Values[k].(string); return v }
-	started, _ := sess.Values["started"].(int64)
-	p := Pending{State: str("state"), Nonce: str("nonce"), Verifier: str("verifier"), Next: str("next"), Started: time.Unix(started, 0)}
-	return p, p.State != ""
+	return s.store.TakePending(r.Context(), pid, s.now())
 }

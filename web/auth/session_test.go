@@ -3,6 +3,7 @@ package auth
 import (
 	"bytes"
 	"encoding/gob"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -37,10 +38,10 @@ func load(t *testing.T, s *Sessions, tls bool, c *http.Cookie) (*Record, error) 
 	if c != nil {
 		r.AddCookie(c)
 	}
-	return s.Load(r, tls)
+	return s.Load(r, tls, true)
 }
 
-// Checklist 14: every cookie attribute explicit; __Host- over TLS.
+// Every cookie attribute is explicit; __Host- over TLS.
 func TestSessionCookieAttributes(t *testing.T) {
 	for _, tc := range []struct {
 		sameSite string
@@ -78,7 +79,7 @@ func TestSessionCookieAttributes(t *testing.T) {
 	}
 }
 
-// Checklist 15: a new id at every sign-in, the old one revoked.
+// A new id at every sign-in, the old one revoked (no fixation).
 func TestSessionFixation(t *testing.T) {
 	s := NewSessions(SessionConfig{Keys: [][]byte{key(1)}, SameSite: "lax"})
 	before := login(t, s, false, Record{Claims: Claims{ID: "eve@example.com"}})
@@ -102,7 +103,7 @@ func TestSessionFixation(t *testing.T) {
 	}
 }
 
-// Checklist 16: revocation, idle and absolute expiry, on a fake clock.
+// Revocation, idle and absolute expiry, on a fake clock.
 func TestSessionLifetimes(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := NewSessions(SessionConfig{Keys: [][]byte{key(1)}, SameSite: "lax", Idle: 30 * time.Minute, Absolute: 2 * time.Hour})
@@ -152,27 +153,25 @@ func TestSessionLifetimes(t *testing.T) {
 	})
 }
 
-// Checklist 17: rotation; tampering and removed keys mean signed out.
+// Key rotation; tampering and removed keys mean signed out.
 func TestSessionKeyRotation(t *testing.T) {
-	old := NewSessions(SessionConfig{Keys: [][]byte{key(1)}, SameSite: "lax"})
+	shared := NewMemoryStore() // the records outlive a restart with new keys
+	old := NewSessions(SessionConfig{Keys: [][]byte{key(1)}, SameSite: "lax", Store: shared})
 	c := login(t, old, false, Record{Claims: Claims{ID: "a"}})
 
 	// A store with (new, old) keys and the same records: the old cookie opens.
-	rotated := NewSessions(SessionConfig{Keys: [][]byte{key(2), key(1)}, SameSite: "lax"})
-	rotated.byID = old.byID
+	rotated := NewSessions(SessionConfig{Keys: [][]byte{key(2), key(1)}, SameSite: "lax", Store: shared})
 	if rec, err := load(t, rotated, false, c); err != nil || rec == nil {
 		t.Fatalf("old-key cookie after rotation: %v, %v", rec, err)
 	}
 	// New cookies are sealed with the new key only.
 	c2 := login(t, rotated, false, Record{Claims: Claims{ID: "b"}})
-	old.byID = rotated.byID
 	if _, err := load(t, old, false, c2); err == nil {
 		t.Error("a new-key cookie opened with the old key alone")
 	}
 
 	// The old key removed.
-	removed := NewSessions(SessionConfig{Keys: [][]byte{key(2)}, SameSite: "lax"})
-	removed.byID = old.byID
+	removed := NewSessions(SessionConfig{Keys: [][]byte{key(2)}, SameSite: "lax", Store: shared})
 	if rec, err := load(t, removed, false, c); rec != nil || err != ErrBadCookie {
 		t.Errorf("removed key: %v, %v; want nil, ErrBadCookie", rec, err)
 	}
@@ -193,7 +192,7 @@ func TestSessionKeyRotation(t *testing.T) {
 	}
 }
 
-// Checklist 18: the cookie stays small and holds no personal data: only
+// The cookie stays small and holds no personal data: only
 // the sealed session id, whatever the groups.
 func TestSessionCookieSizeAndContent(t *testing.T) {
 	keys := [][]byte{key(7)}
@@ -233,27 +232,94 @@ func TestDeriveKeysIndependent(t *testing.T) {
 	}
 }
 
-func TestPendingRoundTrip(t *testing.T) {
-	s := NewSessions(SessionConfig{Keys: [][]byte{key(1)}, SameSite: "strict"})
-	w := httptest.NewRecorder()
-	p := Pending{State: "s", Nonce: "n", Verifier: "v", Next: "/endusers?q=1", Started: time.Unix(1700000000, 0)}
-	if err := s.SavePending(w, httptest.NewRequest("GET", "/login", nil), true, p); err != nil {
-		t.Fatal(err)
-	}
-	c := w.Result().Cookies()[0]
-	if c.SameSite != http.SameSiteLaxMode || !c.HttpOnly || !c.Secure || c.MaxAge > 600 {
-		t.Errorf("pending cookie %v", w.Header().Get("Set-Cookie"))
-	}
+// takePending does a callback request with cookie c.
+func takePending(t *testing.T, s *Sessions, c *http.Cookie) (Pending, bool, *httptest.ResponseRecorder) {
+	t.Helper()
 	r := httptest.NewRequest("GET", "/auth/callback", nil)
 	r.AddCookie(c)
-	w = httptest.NewRecorder()
-	got, ok := s.TakePending(w, r, true)
-	if !ok || got != p {
-		t.Errorf("got %+v, want %+v", got, p)
+	w := httptest.NewRecorder()
+	p, ok, err := s.TakePending(w, r, true)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if d := w.Result().Cookies(); len(d) != 1 || d[0].MaxAge >= 0 {
-		t.Error("the pending cookie was not deleted")
-	}
+	return p, ok, w
+}
+
+// A sign-in in progress is kept on the server: the cookie holds only its
+// sealed id, taking it forgets it (a replayed cookie finds nothing), and
+// it ends after 10 minutes whatever the cookie says.
+func TestPendingOnServerSingleUse(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		store := NewMemoryStore()
+		s := NewSessions(SessionConfig{Keys: [][]byte{key(1)}, SameSite: "strict", Store: store})
+		save := func(p Pending) *http.Cookie {
+			w := httptest.NewRecorder()
+			if err := s.SavePending(w, httptest.NewRequest("GET", "/login", nil), true, p); err != nil {
+				t.Fatal(err)
+			}
+			return w.Result().Cookies()[0]
+		}
+		p := Pending{State: "state-canary", Nonce: "nonce-canary", Verifier: "verifier-canary", Next: "/endusers?q=1", StepUp: true}
+		c := save(p)
+		if c.SameSite != http.SameSiteLaxMode || !c.HttpOnly || !c.Secure || c.MaxAge > 600 {
+			t.Errorf("pending cookie %+v", c)
+		}
+		hash, block := DeriveKeys(key(1))
+		var vals map[any]any
+		if err := securecookie.New(hash, block).Decode(c.Name, c.Value, &vals); err != nil {
+			t.Fatal(err)
+		}
+		if len(vals) != 1 || strings.Contains(fmt.Sprint(vals), "canary") {
+			t.Errorf("the pending cookie holds %v, want only an id", vals)
+		}
+
+		got, ok, w := takePending(t, s, c)
+		p.Started = time.Now()
+		if !ok || got != p {
+			t.Errorf("got %+v, want %+v", got, p)
+		}
+		if d := w.Result().Cookies(); len(d) != 1 || d[0].MaxAge >= 0 {
+			t.Error("the pending cookie was not deleted")
+		}
+		for range 3 {
+			if _, ok, _ := takePending(t, s, c); ok {
+				t.Fatal("a replayed pending cookie found the sign-in again")
+			}
+		}
+
+		c = save(p)
+		time.Sleep(10*time.Minute + time.Second)
+		if _, ok, _ := takePending(t, s, c); ok {
+			t.Error("a sign-in older than 10 minutes was found")
+		}
+		if n := store.PendingLen(); n != 0 {
+			t.Errorf("%d sign-ins kept, want 0", n)
+		}
+	})
+}
+
+// Sign-ins in progress are bounded: when the store is full of live ones,
+// a new one is refused; expired ones make room.
+func TestPendingBounded(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		store := &MemoryStore{MaxPending: 3, records: map[string]*Record{}, pending: map[string]pendingEntry{}}
+		s := NewSessions(SessionConfig{Keys: [][]byte{key(1)}, Store: store})
+		save := func() error {
+			return s.SavePending(httptest.NewRecorder(), httptest.NewRequest("GET", "/login", nil), false, Pending{State: "s"})
+		}
+		for range 3 {
+			if err := save(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := save(); !errors.Is(err, ErrStoreFull) {
+			t.Errorf("fourth sign-in: %v, want ErrStoreFull", err)
+		}
+		time.Sleep(11 * time.Minute)
+		if err := save(); err != nil || store.PendingLen() != 1 {
+			t.Errorf("after expiry: %v, %d kept", err, store.PendingLen())
+		}
+	})
 }
 
 func TestPersonLimiter(t *testing.T) {

@@ -115,8 +115,8 @@ func (m *Mapping) Has(f Field) bool { _, ok := m.byField[f]; return ok }
 // MapHeader matches header cells to fields, case-insensitively and with
 // the common variants; attr.<identifier> columns are matched to the active
 // Contact attribute definitions in defs. A header in which nothing is
-// recognised, or in which two columns mean the same field, is a
-// *FileError.
+// recognised, or in which two columns mean the same field, is an
+// *apperr.Error.
 func MapHeader(header []string, defs []apiclient.CustomAttributeDefinition) (*Mapping, error) {
 	m := &Mapping{Width: len(header), byField: map[Field]int{}}
 	attrSeen := map[string]int{}

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/example/dixa-console/apiclient"
+	"github.com/example/dixa-console/web/apperr"
 )
 
 func TestPrepareHostileFiles(t *testing.T) {
@@ -16,7 +18,7 @@ func TestPrepareHostileFiles(t *testing.T) {
 	tests := []struct {
 		name, file string
 		limit      int64
-		want       string // substring of the FileError message
+		want       string // substring of the message shown
 	}{
 		{"empty", "", 0, "The file is empty"},
 		{"utf16", string(utf16), 0, "UTF-16"},
@@ -42,9 +44,9 @@ func TestPrepareHostileFiles(t *testing.T) {
 				limit = 1 << 20
 			}
 			_, err := Prepare(t.Context(), st, Upload{File: strings.NewReader(tt.file), Mode: mode, Limit: limit, Region: "DK"})
-			var fe *FileError
-			if !errors.As(err, &fe) {
-				t.Fatalf("err = %v, want a *FileError", err)
+			fe, ok := apperr.As(err)
+			if !ok || fe.Code != apperr.Invalid {
+				t.Fatalf("err = %v, want an *apperr.Error (invalid)", err)
 			}
 			if !strings.Contains(fe.Msg, tt.want) {
 				t.Errorf("message = %q, want it to contain %q", fe.Msg, tt.want)
@@ -192,6 +194,59 @@ func TestEscapeCell(t *testing.T) {
 	want := "'=1+1,'+45 2012,'-2,'@SUM(A1),'\tx,\"'\rx\",plain,,a=b\n"
 	if b.String() != want {
 		t.Errorf("got %q\nwant %q", b.String(), want)
+	}
+}
+
+// TestUnescapeCell: the import drops the one quote the export added, and
+// only that one, so that every value comes back as it was.
+func TestUnescapeCell(t *testing.T) {
+	for _, v := range []string{"@alice", "=1+2", "+4520123456", "-dash", "\tx", "\rx", "plain", "", "'", "''",
+		"'plain", "'=already quoted", "''@two", "it's", "a=b", "'+45"} {
+		if got := UnescapeCell(EscapeCell(v)); got != v {
+			t.Errorf("UnescapeCell(EscapeCell(%q)) = %q (escaped %q)", v, got, EscapeCell(v))
+		}
+	}
+	for in, want := range map[string]string{
+		"'@alice": "@alice", "'=1+2": "=1+2", "'+4520123456": "+4520123456", "'-2": "-2",
+		"'plain": "'plain", "'": "'", "''@x": "'@x", "@x": "@x",
+	} {
+		if got := UnescapeCell(in); got != want {
+			t.Errorf("UnescapeCell(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestExportedFileImportsUnchanged: a file written by the export (every
+// cell through EscapeCell) and uploaded again as an update by id sends
+// the values as they were, not with the export's quote in front.
+func TestExportedFileImportsUnchanged(t *testing.T) {
+	const id = "6f1c9a7e-0b7d-4c55-9a39-2f1e8f6b1d2a"
+	want := map[string]string{"externalId": "@alice", "firstName": "=1+2", "lastName": "-Smith",
+		"displayName": "'=already quoted", "phoneNumber": "+4520123456"}
+	var b bytes.Buffer
+	w := NewWriter(&b)
+	w.Write("id", "externalId", "firstName", "lastName", "displayName", "phoneNumber")
+	w.Write(id, want["externalId"], want["firstName"], want["lastName"], want["displayName"], want["phoneNumber"])
+	w.Flush()
+	if !strings.Contains(b.String(), "'@alice") {
+		t.Fatalf("the export did not escape: %q", b.String())
+	}
+	st := NewMemStore()
+	j := prepare(t, st, ModeUpdate, b.String(), 10)
+	rows := allRows(t, st, j.ID)
+	if len(rows) != 1 || rows[0].Problem != "" {
+		t.Fatalf("rows = %+v", rows)
+	}
+	p := rows[0].Item.Patch
+	got := map[string]string{}
+	for k, v := range map[string]*string{"externalId": p.ExternalID, "firstName": p.FirstName, "lastName": p.LastName,
+		"displayName": p.DisplayName, "phoneNumber": p.PhoneNumber} {
+		if v != nil {
+			got[k] = *v
+		}
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("imported %q\nwant     %q", got, want)
 	}
 }
 

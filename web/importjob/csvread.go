@@ -3,7 +3,18 @@
 // their outcomes live in a Store), the runner that sends the rows to Dixa in
 // bulk requests inside the shared rate limit, and CSV writing with formula
 // escaping. The HTTP handlers live in package handlers (imports.go,
-// export.go); this package knows nothing about HTTP.
+// export.go); this package knows nothing about HTTP or storage: web/store
+// implements its Store.
+//
+// What it keeps about people, and for how long: a row's payload (the values
+// to send) only until the row has its outcome; a cancelled or finished
+// job's rows keep their number, outcome, Dixa id, error and problem, which
+// results.csv and problems.csv are made of. A problem may quote the value
+// it is about (an email that is not valid, a key that matches no customer)
+// and is kept as it is until the job is deleted. A job that is ready,
+// paused or finished is deleted with its rows once it has not changed for
+// the runner's Retention (30 days by default), and ScrubImportRows blanks
+// a person's values everywhere once their erasure is verified.
 package importjob
 
 import (
@@ -15,23 +26,18 @@ import (
 	"io"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/example/dixa-console/web/apperr"
 )
 
-// FileError is a problem with the file as a whole: it cannot be imported
-// at all. Msg is safe to show to the person who uploaded it.
-type FileError struct {
-	Msg      string
-	tooLarge bool
-}
-
-func (e *FileError) Error() string { return e.Msg }
-
+// fileErrorf is a problem with the file as a whole: it cannot be imported
+// at all. The message is for the person who uploaded it.
 func fileErrorf(format string, args ...any) error {
-	return &FileError{Msg: fmt.Sprintf(format, args...)}
+	return &apperr.Error{Code: apperr.Invalid, Field: "file", Msg: fmt.Sprintf(format, args...)}
 }
 
-// ErrTooLarge is wrapped by the FileError returned when the file is larger
-// than the reader's limit.
+// ErrTooLarge is the cause of the *apperr.Error returned when the file is
+// larger than the reader's limit.
 var ErrTooLarge = errors.New("file too large")
 
 // Reader reads an import file: UTF-8 with or without a byte order mark,
@@ -72,8 +78,8 @@ func (l *limitReader) Read(p []byte) (int, error) {
 
 // NewReader starts reading r, refusing files larger than limit bytes
 // (limit <= 0: no limit). It reads the header line; an empty file, a file
-// in UTF-16 or UTF-32, or a header that is not valid UTF-8 is a
-// *FileError.
+// in UTF-16 or UTF-32, or a header that is not valid UTF-8 is an
+// *apperr.Error.
 func NewReader(r io.Reader, limit int64) (*Reader, error) {
 	if limit <= 0 {
 		limit = 1 << 62
@@ -176,7 +182,7 @@ func (r *Reader) Header() []string { return r.header }
 // Row is the spreadsheet row number of the record last returned by Next.
 func (r *Reader) Row() int { return r.row }
 
-// Next returns the next record, io.EOF at the end, or a *FileError. The
+// Next returns the next record, io.EOF at the end, or an *apperr.Error. The
 // returned slice is reused by the next call. A ragged row is returned as
 // is: the caller compares its length with the header.
 func (r *Reader) Next() ([]string, error) {
@@ -214,7 +220,8 @@ func (r *Reader) readError(err error, limit int64) error {
 }
 
 func tooLarge(limit int64) error {
-	return &FileError{tooLarge: true, Msg: "The file is larger than the " + humanBytes(limit) + " limit. Split it into smaller files and import them one after another."}
+	return &apperr.Error{Code: apperr.Invalid, Field: "file", Cause: ErrTooLarge,
+		Msg: "The file is larger than the " + humanBytes(limit) + " limit. Split it into smaller files and import them one after another."}
 }
 
 func notUTF8(row int) error {
@@ -233,6 +240,3 @@ func humanBytes(n int64) string {
 	}
 	return strconv.FormatInt(n, 10) + " bytes"
 }
-
-// Is lets errors.Is(err, ErrTooLarge) see a too-large file.
-func (e *FileError) Is(target error) bool { return target == ErrTooLarge && e.tooLarge }

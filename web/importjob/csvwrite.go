@@ -5,22 +5,45 @@ import (
 	"encoding/csv"
 	"io"
 	"strconv"
+	"strings"
 )
 
 // EscapeCell defuses spreadsheet formula injection: a cell that starts
 // with =, +, -, @, a tab or a carriage return is prefixed with a single
 // quote, so that Excel, LibreOffice and Google Sheets show it as text
 // instead of evaluating it (OWASP "CSV injection"). Customers write their
-// own names, so every exported cell goes through it.
+// own names, so every exported cell goes through it. A cell that already
+// starts with quotes before one of those characters gets one more, so that
+// UnescapeCell gives back every value as it was.
 func EscapeCell(s string) string {
-	if s == "" {
-		return s
-	}
-	switch s[0] {
-	case '=', '+', '-', '@', '\t', '\r':
+	if formulaLike(s) {
 		return "'" + s
 	}
 	return s
+}
+
+// UnescapeCell undoes EscapeCell: it drops one leading single quote that
+// precedes =, +, -, @, a tab or a carriage return (after any further
+// quotes), so that an exported file imported again keeps its values.
+func UnescapeCell(s string) string {
+	if len(s) > 1 && s[0] == '\'' && formulaLike(s) {
+		return s[1:]
+	}
+	return s
+}
+
+// formulaLike reports whether s, after any leading single quotes, starts
+// with a character a spreadsheet may read as the start of a formula.
+func formulaLike(s string) bool {
+	s = strings.TrimLeft(s, "'")
+	if s == "" {
+		return false
+	}
+	switch s[0] {
+	case '=', '+', '-', '@', '\t', '\r':
+		return true
+	}
+	return false
 }
 
 // Writer writes CSV with every cell escaped (EscapeCell).
@@ -74,10 +97,10 @@ func WriteResults(ctx context.Context, st Store, j Job, w io.Writer) error {
 	if err := cw.Write("row", "outcome", "id", "error"); err != nil {
 		return err
 	}
-	return eachRow(ctx, st, j.ID, RowsAll, func(r Row) error {
+	return writeRows(ctx, st, j.ID, RowsAll, cw, func(r Row) []string {
 		outcome, msg := ResultOutcome(j, r)
-		return cw.Write(strconv.Itoa(r.Num), outcome, r.DixaID, msg)
-	}, cw)
+		return []string{strconv.Itoa(r.Num), outcome, r.DixaID, msg}
+	})
 }
 
 // WriteProblems writes problems.csv: row, kind, problem, for every row the
@@ -87,31 +110,26 @@ func WriteProblems(ctx context.Context, st Store, j Job, w io.Writer) error {
 	if err := cw.Write("row", "kind", "problem"); err != nil {
 		return err
 	}
-	return eachRow(ctx, st, j.ID, RowsProblems, func(r Row) error {
-		return cw.Write(strconv.Itoa(r.Num), r.Kind, r.Problem)
-	}, cw)
+	return writeRows(ctx, st, j.ID, RowsProblems, cw, func(r Row) []string {
+		return []string{strconv.Itoa(r.Num), r.Kind, r.Problem}
+	})
 }
 
-func eachRow(ctx context.Context, st Store, jobID string, filter int, fn func(Row) error, cw *Writer) error {
-	after := 0
-	for {
-		rows, err := st.Rows(ctx, jobID, RowQuery{Filter: filter, After: after, Limit: storeChunk})
-		if err != nil {
-			return err
-		}
-		if len(rows) == 0 {
-			return cw.Flush()
-		}
+// writeRows writes a record per row that passes filter, flushing after
+// each chunk read from the store.
+func writeRows(ctx context.Context, st Store, jobID string, filter int, cw *Writer, record func(Row) []string) error {
+	err := forEachChunk(ctx, st, jobID, filter, func(rows []Row) error {
 		for _, r := range rows {
-			after = r.Num
-			if err := fn(r); err != nil {
+			if err := cw.Write(record(r)...); err != nil {
 				return err
 			}
 		}
-		if err := cw.Flush(); err != nil {
-			return err
-		}
+		return cw.Flush()
+	})
+	if err != nil {
+		return err
 	}
+	return cw.Flush()
 }
 
 // FirstProblems returns up to n problem rows per kind, for the dry-run

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httptrace"
 	"strings"
 	"testing"
 	"time"
@@ -63,6 +64,58 @@ func newSimEnv(t testing.TB, o envOpts) *simEnv {
 	return &simEnv{sim: sim, api: api, srv: srv}
 }
 
+// handlerTransport serves requests with an http.Handler in memory. Unlike
+// a real network it keeps everything inside a synctest bubble, so fake
+// time advances while a handler waits. It reports WroteHeaders like the
+// real transport, so the client sees the request as sent.
+type handlerTransport struct{ h http.Handler }
+
+func (t handlerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if tr := httptrace.ContextClientTrace(req.Context()); tr != nil && tr.WroteHeaders != nil {
+		tr.WroteHeaders()
+	}
+	sreq := req.Clone(req.Context())
+	sreq.RequestURI = req.URL.RequestURI()
+	sreq.Host = req.URL.Host
+	if sreq.Body == nil {
+		sreq.Body = http.NoBody
+	}
+	rec := httptest.NewRecorder()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t.h.ServeHTTP(rec, sreq)
+	}()
+	select {
+	case <-done:
+		resp := rec.Result()
+		resp.Request = req
+		return resp, nil
+	case <-req.Context().Done():
+		<-done // the simulator honours the context; nothing outlives the call
+		return nil, req.Context().Err()
+	}
+}
+
+// newMemEnv is newSimEnv without a network: the simulator serves the
+// client in memory, so that the whole test can run in a synctest bubble
+// (call it inside the bubble).
+func newMemEnv(t testing.TB, users int) *simEnv {
+	t.Helper()
+	if users == 0 {
+		users = -1
+	}
+	sim := dixasim.New(dixasim.Options{APIKey: testKey, Users: users})
+	api, err := apiclient.New("https://dixa.test", apiclient.WithAPIKey(testKey),
+		apiclient.WithHTTPClient(&http.Client{Transport: handlerTransport{sim}}),
+		apiclient.WithLimiter(apiclient.NewLimiter(1000, 50)), apiclient.WithTimeout(5*time.Second),
+		apiclient.WithBreaker(1000, time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &simEnv{sim: sim, api: api}
+}
+
 // csvRows builds a create file of n customers with unique emails, phones
 // and external ids (prefix keeps files of one test apart).
 func csvRows(prefix string, n int) string {
@@ -75,7 +128,7 @@ func csvRows(prefix string, n int) string {
 }
 
 // prepare runs the upload step on a file.
-func prepare(t testing.TB, st Store, mode, file string, batch int) Job {
+func prepare(t testing.TB, st Store, mode Mode, file string, batch int) Job {
 	t.Helper()
 	j, err := Prepare(t.Context(), st, Upload{File: strings.NewReader(file), FileName: "t.csv", Mode: mode,
 		BatchSize: batch, Region: "DK", Limit: 20 << 20, CreatedBy: "lead@example.com", CreatedByName: "Lead"})
@@ -87,7 +140,7 @@ func prepare(t testing.TB, st Store, mode, file string, batch int) Job {
 
 // runUntil runs a runner until the job reaches one of the states (or the
 // timeout), then stops it.
-func runUntil(t testing.TB, rn *Runner, st Store, id string, timeout time.Duration, states ...string) Job {
+func runUntil(t testing.TB, rn *Runner, st Store, id string, timeout time.Duration, states ...State) Job {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -113,9 +166,44 @@ func runUntil(t testing.TB, rn *Runner, st Store, id string, timeout time.Durati
 
 func start(t testing.TB, st Store, id string) {
 	t.Helper()
-	if _, err := st.SetState(t.Context(), id, []string{StateReady, StatePaused}, StateRunning); err != nil {
+	if _, err := st.SetState(t.Context(), id, []State{StateReady, StatePaused}, StateRunning); err != nil {
 		t.Fatalf("start: %v", err)
 	}
+}
+
+// skipCheck moves a job past its dry run's check, when that is not what a
+// test is about.
+func skipCheck(t testing.TB, st Store, id string) {
+	t.Helper()
+	if _, err := st.SetState(t.Context(), id, []State{StateChecking}, StateReady); err != nil {
+		t.Fatalf("skip the check: %v", err)
+	}
+}
+
+// runInBackground runs a runner until the test ends.
+func runInBackground(t testing.TB, rn *Runner) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { rn.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+}
+
+// waitFor polls the job until cond holds, and fails the test when it does
+// not within timeout.
+func waitFor(t testing.TB, st Store, id string, timeout time.Duration, what string, cond func(Job) bool) Job {
+	t.Helper()
+	for deadline := time.Now().Add(timeout); time.Now().Before(deadline); time.Sleep(2 * time.Millisecond) {
+		j, err := st.Job(t.Context(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cond(j) {
+			return j
+		}
+	}
+	j, _ := st.Job(t.Context(), id)
+	t.Fatalf("%s: never happened within %s (state %s, ok %d, waiting %q since %v)", what, timeout, j.State, j.OK, j.WaitingFor, j.WaitingSince)
+	return j
 }
 
 func fastRunner(st Store, api API) *Runner {

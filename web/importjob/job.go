@@ -3,38 +3,94 @@ package importjob
 import (
 	"context"
 	"errors"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/example/dixa-console/apiclient"
+	"github.com/example/dixa-console/web/apperr"
 )
+
+// Mode says whether an import creates customers or updates existing ones.
+type Mode string
 
 // Modes of an import.
 const (
-	ModeCreate = "create"
-	ModeUpdate = "update"
+	ModeCreate Mode = "create"
+	ModeUpdate Mode = "update"
 )
 
-// Job states. A job is created by the upload (dry run) in StateChecking
-// when rows must be checked against Dixa, else in StateReady; Start moves it
-// to StateRunning. Pause and cancel are allowed while it is checking, ready,
-// running or paused.
+// ParseMode reads a mode as a form sends it.
+func ParseMode(s string) (Mode, error) {
+	switch m := Mode(s); m {
+	case ModeCreate, ModeUpdate:
+		return m, nil
+	}
+	return "", apperr.OnField("mode", "Choose whether the file creates or updates customers.")
+}
+
+// Label names the mode for people.
+func (m Mode) Label() string {
+	switch m {
+	case ModeCreate:
+		return "Create"
+	case ModeUpdate:
+		return "Update"
+	}
+	return string(m)
+}
+
+// ParseBatchSize reads the rows per request a person typed.
+func ParseBatchSize(s string) (int, error) {
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil || n < 1 || n > MaxBatchSize {
+		return 0, apperr.Newf(apperr.Invalid, "Rows per request must be a whole number from 1 to %d.", MaxBatchSize)
+	}
+	return n, nil
+}
+
+// State is where a job is in its life. A job is created by the upload (dry
+// run) in StateChecking when rows must be checked against Dixa, else in
+// StateReady; Start moves it to StateRunning. Pause and cancel are allowed
+// while it is checking, ready, running or paused.
+type State string
+
+// Job states.
 const (
-	StateChecking  = "checking"  // the dry run is looking rows up in Dixa
-	StateReady     = "ready"     // the dry run is complete; nothing sent yet
-	StateRunning   = "running"   // rows are being sent
-	StatePaused    = "paused"    // stopped by a person; resumable
-	StateCancelled = "cancelled" // stopped for good; unsent rows are skipped
-	StateDone      = "done"      // every row has an outcome
-	StateFailed    = "failed"    // stopped by an error that needs a person
+	StateChecking  State = "checking"  // the dry run is looking rows up in Dixa
+	StateReady     State = "ready"     // the dry run is complete; nothing sent yet
+	StateRunning   State = "running"   // rows are being sent
+	StatePaused    State = "paused"    // stopped by a person; resumable
+	StateCancelled State = "cancelled" // stopped for good; unsent rows are skipped
+	StateDone      State = "done"      // every row has an outcome
+	StateFailed    State = "failed"    // stopped by an error that needs a person; resumable
 )
+
+var stateLabels = map[State]string{
+	StateChecking: "Checking against Dixa", StateReady: "Dry run complete", StateRunning: "Running",
+	StatePaused: "Paused", StateCancelled: "Cancelled", StateDone: "Done", StateFailed: "Stopped",
+}
+
+// Label names the state for people.
+func (s State) Label() string {
+	if l, ok := stateLabels[s]; ok {
+		return l
+	}
+	return string(s)
+}
 
 // Active reports whether the runner works on jobs in this state.
-func Active(state string) bool { return state == StateChecking || state == StateRunning }
+func Active(state State) bool { return state == StateChecking || state == StateRunning }
 
 // Finished reports whether the state is final.
-func Finished(state string) bool {
+func Finished(state State) bool {
 	return state == StateDone || state == StateCancelled || state == StateFailed
 }
+
+// Idle lists the states in which nothing happens to a job until a person
+// acts: once such a job has not changed for the retention time, it is
+// deleted with its rows.
+var Idle = []State{StateReady, StatePaused, StateCancelled, StateDone, StateFailed}
 
 // Outcomes of a row, as in results.csv.
 const (
@@ -63,7 +119,7 @@ const (
 // rows are stored separately (Row).
 type Job struct {
 	ID            string    `json:"id"`
-	Mode          string    `json:"mode"`
+	Mode          Mode      `json:"mode"`
 	MatchBy       string    `json:"matchBy,omitempty"`
 	FileName      string    `json:"fileName"`
 	FileBytes     int64     `json:"fileBytes"`
@@ -74,7 +130,7 @@ type Job struct {
 	StartedAt     time.Time `json:"startedAt"`
 	FinishedAt    time.Time `json:"finishedAt"`
 	// State is kept apart from the rest (compare-and-set, SetState).
-	State string `json:"-"`
+	State State `json:"-"`
 
 	Columns   []string `json:"columns"` // matched columns: "email", "attr.tier"
 	Unknown   []string `json:"unknown,omitempty"`
@@ -129,6 +185,55 @@ func (j Job) Eligible() int { return j.Total - j.Invalid }
 // Remaining is the number of eligible rows without an outcome yet.
 func (j Job) Remaining() int { return max(j.Eligible()-j.OK-j.Failed, 0) }
 
+// CanStart reports whether the dry run is complete with rows to send.
+func (j Job) CanStart() bool { return j.State == StateReady && j.Eligible() > 0 }
+
+// CanResume reports whether a paused job, or a failed one that had started
+// and has rows left, may run again.
+func (j Job) CanResume() bool {
+	return j.State == StatePaused || (j.State == StateFailed && j.Remaining() > 0 && !j.StartedAt.IsZero())
+}
+
+// CanPause reports whether the job is sending rows.
+func (j Job) CanPause() bool { return j.State == StateRunning }
+
+// CanCancel reports whether the job has not ended yet.
+func (j Job) CanCancel() bool { return !Finished(j.State) }
+
+// Started reports whether the job got past its dry run, so that it has
+// progress and results.
+func (j Job) Started() bool { return j.State != StateChecking && j.State != StateReady }
+
+// Percent is how much of the eligible rows have an outcome.
+func (j Job) Percent() int {
+	if e := j.Eligible(); e > 0 {
+		return (j.OK + j.Failed) * 100 / e
+	}
+	if Finished(j.State) {
+		return 100
+	}
+	return 0
+}
+
+// RequestsLeft is how many upstream requests the remaining rows need: one
+// per batch, plus one per row with custom attributes.
+func (j Job) RequestsLeft() int {
+	bs := max(j.BatchSize, 1)
+	return (j.Remaining()+bs-1)/bs + j.AttrRows
+}
+
+// SecondsLeft is the time left: the throughput measured since the job
+// last (re)started once it has run a few seconds, never below floor (the
+// rate limit's own bound).
+func (j Job) SecondsLeft(now time.Time, floor float64) float64 {
+	elapsed := now.Sub(j.StartedAt).Seconds()
+	done := float64(j.OK + j.Failed - j.LastDone)
+	if j.StartedAt.IsZero() || elapsed < 3 || done <= 0 {
+		return floor
+	}
+	return max(float64(j.Remaining())/(done/elapsed), floor)
+}
+
 // Item is what a row asks Dixa to do: the fields to set (PATCH semantics:
 // nil means leave unchanged) and custom attribute values by definition id.
 type Item struct {
@@ -156,6 +261,20 @@ type Row struct {
 	// AttrsPending: the row was created/updated and its custom attributes
 	// still have to be set.
 	AttrsPending bool
+}
+
+// Finished reports whether nothing more will be sent for the row: it has a
+// problem (it is skipped), or it has an outcome and no custom attributes
+// left to set. A finished row needs no payload: results.csv and
+// problems.csv are made of the row number, outcome, Dixa id, error and
+// problem alone.
+func (r Row) Finished() bool {
+	return r.Problem != "" || (r.Outcome != OutcomePending && !r.AttrsPending)
+}
+
+// IsZero reports whether the item holds nothing (a cleared payload).
+func (it Item) IsZero() bool {
+	return it.ID == "" && it.Key == "" && it.Patch.IsEmpty() && len(it.Attrs) == 0 && !it.Resent
 }
 
 // Filters of RowQuery.
@@ -198,7 +317,7 @@ type Store interface {
 	SaveJob(ctx context.Context, j Job) error
 	// SetState moves the job to state `to` if it is in one of `from`, and
 	// returns the job as it is afterwards; ErrStateChanged otherwise.
-	SetState(ctx context.Context, id string, from []string, to string) (Job, error)
+	SetState(ctx context.Context, id string, from []State, to State) (Job, error)
 	// AddRows stores new rows.
 	AddRows(ctx context.Context, jobID string, rows []Row) error
 	// Rows returns rows in input order.
@@ -208,9 +327,14 @@ type Store interface {
 	UpdateRows(ctx context.Context, jobID string, rows []Row, j *Job) error
 	// Claim gives the caller (owner) the oldest job in one of states whose
 	// lease is free or expired, or already the owner's, leased for ttl.
-	Claim(ctx context.Context, owner string, states []string, ttl time.Duration) (Job, bool, error)
+	Claim(ctx context.Context, owner string, states []State, ttl time.Duration) (Job, bool, error)
 	// Renew extends the owner's lease; false when the lease was lost.
 	Renew(ctx context.Context, id, owner string, ttl time.Duration) (bool, error)
 	// Release gives up the owner's lease.
 	Release(ctx context.Context, id, owner string) error
+	// ClearPayloads blanks the payload (Item) of every row of a job.
+	ClearPayloads(ctx context.Context, jobID string) error
+	// PurgeJobs deletes, with their rows, the jobs in one of states whose
+	// last change was before the given time, and reports how many.
+	PurgeJobs(ctx context.Context, states []State, changedBefore time.Time) (int, error)
 }

@@ -29,6 +29,13 @@ type memJob struct {
 // NewMemStore returns an empty MemStore.
 func NewMemStore() *MemStore { return &MemStore{jobs: map[string]*memJob{}, now: time.Now} }
 
+// SetClock makes the store stamp changes with now (default time.Now).
+func (s *MemStore) SetClock(now func() time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.now = now
+}
+
 // CreateJob implements Store.
 func (s *MemStore) CreateJob(_ context.Context, j Job) error {
 	s.mu.Lock()
@@ -91,7 +98,7 @@ func (s *MemStore) saveLocked(j Job) error {
 }
 
 // SetState implements Store.
-func (s *MemStore) SetState(_ context.Context, id string, from []string, to string) (Job, error) {
+func (s *MemStore) SetState(_ context.Context, id string, from []State, to State) (Job, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	mj, ok := s.jobs[id]
@@ -189,7 +196,7 @@ func (s *MemStore) UpdateRows(_ context.Context, jobID string, rows []Row, j *Jo
 }
 
 // Claim implements Store.
-func (s *MemStore) Claim(_ context.Context, owner string, states []string, ttl time.Duration) (Job, bool, error) {
+func (s *MemStore) Claim(_ context.Context, owner string, states []State, ttl time.Duration) (Job, bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
@@ -232,6 +239,54 @@ func (s *MemStore) Release(_ context.Context, id, owner string) error {
 		mj.leaseOwner, mj.leaseUntil = "", time.Time{}
 	}
 	return nil
+}
+
+// ClearPayloads implements Store.
+func (s *MemStore) ClearPayloads(_ context.Context, jobID string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	mj, ok := s.jobs[jobID]
+	if !ok {
+		return ErrNotFound
+	}
+	for n, r := range mj.rows {
+		r.Item = Item{}
+		mj.rows[n] = r
+	}
+	return nil
+}
+
+// PurgeJobs implements Store.
+func (s *MemStore) PurgeJobs(_ context.Context, states []State, changedBefore time.Time) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for id, mj := range s.jobs {
+		if slices.Contains(states, mj.job.State) && mj.job.UpdatedAt.Before(changedBefore) {
+			delete(s.jobs, id)
+			n++
+		}
+	}
+	return n, nil
+}
+
+// ScrubImportRows blanks the rows that hold any of values (see Scrub), and
+// reports how many.
+func (s *MemStore) ScrubImportRows(_ context.Context, values []string) (int, error) {
+	ns := NeedlesFor(values)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, mj := range s.jobs {
+		for num, r := range mj.rows {
+			if ns.Mentioned(r) {
+				Scrub(&r)
+				mj.rows[num] = r
+				n++
+			}
+		}
+	}
+	return n, nil
 }
 
 func cloneJob(j Job) Job {

@@ -30,7 +30,7 @@ type Upload struct {
 	FileName  string
 	FileBytes int64
 	Limit     int64 // maximum file size in bytes
-	Mode      string
+	Mode      Mode
 	BatchSize int
 	Region    string
 	// Definitions returns the custom attribute definitions; called (one
@@ -49,26 +49,67 @@ type Upload struct {
 // job is left in StateChecking when rows must be looked up in Dixa (create:
 // customers that already exist; update by email or externalId: which
 // customer each row is), else in StateReady. A file that cannot be imported
-// at all is a *FileError and no job is kept.
+// at all is an *apperr.Error (wrapping ErrTooLarge when it is too big) and
+// no job is kept.
 func Prepare(ctx context.Context, st Store, u Upload) (Job, error) {
-	rd, err := NewReader(u.File, u.Limit)
+	rd, v, m, err := openUpload(ctx, u)
 	if err != nil {
 		return Job{}, err
+	}
+	j := newJob(u, rd, m, v)
+	if err := st.CreateJob(ctx, j); err != nil {
+		return Job{}, err
+	}
+	fail := func(err error) (Job, error) {
+		st.DeleteJob(context.WithoutCancel(ctx), j.ID)
+		return Job{}, err
+	}
+	if err := storeRows(ctx, st, &j, rd, v); err != nil {
+		return fail(err)
+	}
+	if j.Total == 0 {
+		return fail(fileErrorf("The file has a header but no rows."))
+	}
+	state := planCheck(&j, u, v)
+	if err := st.SaveJob(ctx, j); err != nil {
+		return fail(err)
+	}
+	if state != StateChecking {
+		if j, err = st.SetState(ctx, j.ID, []State{StateChecking}, state); err != nil {
+			return fail(err)
+		}
+		return j, nil
+	}
+	return st.Job(ctx, j.ID)
+}
+
+// openUpload reads the file's header and matches it to fields (fetching
+// the custom attribute definitions when it names attributes), and returns
+// the reader positioned at the first row with the row validator.
+func openUpload(ctx context.Context, u Upload) (*Reader, *Validator, *Mapping, error) {
+	rd, err := NewReader(u.File, u.Limit)
+	if err != nil {
+		return nil, nil, nil, err
 	}
 	var defs []apiclient.CustomAttributeDefinition
 	if NeedsAttributeDefinitions(rd.Header()) && u.Definitions != nil {
 		if defs, err = u.Definitions(ctx); err != nil {
-			return Job{}, fmt.Errorf("custom attribute definitions: %w", err)
+			return nil, nil, nil, fmt.Errorf("custom attribute definitions: %w", err)
 		}
 	}
 	m, err := MapHeader(rd.Header(), defs)
 	if err != nil {
-		return Job{}, err
+		return nil, nil, nil, err
 	}
 	v, err := NewValidator(u.Mode, u.Region, m)
 	if err != nil {
-		return Job{}, err
+		return nil, nil, nil, err
 	}
+	return rd, v, m, nil
+}
+
+// newJob is the job of an upload before its rows are read.
+func newJob(u Upload, rd *Reader, m *Mapping, v *Validator) Job {
 	if u.Now.IsZero() {
 		u.Now = time.Now()
 	}
@@ -88,14 +129,14 @@ func Prepare(ctx context.Context, st Store, u Upload) (Job, error) {
 		}
 		j.Columns = append(j.Columns, c.Name())
 	}
-	if err := st.CreateJob(ctx, j); err != nil {
-		return Job{}, err
-	}
-	fail := func(err error) (Job, error) {
-		st.DeleteJob(context.WithoutCancel(ctx), j.ID)
-		return Job{}, err
-	}
+	return j
+}
 
+// storeRows validates every data row and stores it, storeChunk rows at a
+// time, counting rows and problems on j. Cells are read as the console's
+// export wrote them (UnescapeCell). A row with a problem is stored without
+// its payload: it is never sent.
+func storeRows(ctx context.Context, st Store, j *Job, rd *Reader, v *Validator) error {
 	buf := make([]Row, 0, storeChunk)
 	flush := func() error {
 		if len(buf) == 0 {
@@ -108,37 +149,38 @@ func Prepare(ctx context.Context, st Store, u Upload) (Job, error) {
 	for {
 		rec, err := rd.Next()
 		if errors.Is(err, io.EOF) {
-			break
+			return flush()
 		}
 		if err != nil {
-			return fail(err)
+			return err
 		}
 		if allEmpty(rec) {
 			continue // a blank line of separators: not a row
+		}
+		for i, c := range rec {
+			rec[i] = UnescapeCell(c)
 		}
 		row := v.Row(rd.Row(), rec)
 		j.Total++
 		if row.Problem != "" {
 			j.Invalid++
 			j.Problems[row.Kind]++
+			row.Item = Item{}
 		} else if len(row.Item.Attrs) > 0 {
 			j.AttrRows++
 		}
 		buf = append(buf, row)
 		if len(buf) == storeChunk {
 			if err := flush(); err != nil {
-				return fail(err)
+				return err
 			}
 		}
 	}
-	if err := flush(); err != nil {
-		return fail(err)
-	}
-	if j.Total == 0 {
-		return fail(fileErrorf("The file has a header but no rows."))
-	}
+}
 
-	// Plan the check against Dixa.
+// planCheck picks how the rows are checked against Dixa (see
+// DefaultLookupThreshold) and returns the state the job starts in.
+func planCheck(j *Job, u Upload, v *Validator) State {
 	keys := 0
 	switch {
 	case u.Mode == ModeCreate:
@@ -152,24 +194,15 @@ func Prepare(ctx context.Context, st Store, u Upload) (Job, error) {
 	if threshold <= 0 {
 		threshold = DefaultLookupThreshold
 	}
-	state := StateReady
 	switch {
 	case keys == 0 || j.Eligible() == 0:
+		return StateReady
 	case keys <= threshold:
-		j.CheckMethod, j.CheckCost, state = CheckLookups, keys, StateChecking
+		j.CheckMethod, j.CheckCost = CheckLookups, keys
 	default:
-		j.CheckMethod, j.CheckCost, state = CheckScan, 0, StateChecking
+		j.CheckMethod, j.CheckCost = CheckScan, 0
 	}
-	if err := st.SaveJob(ctx, j); err != nil {
-		return fail(err)
-	}
-	if state != StateChecking {
-		if j, err = st.SetState(ctx, j.ID, []string{StateChecking}, state); err != nil {
-			return fail(err)
-		}
-		return j, nil
-	}
-	return st.Job(ctx, j.ID)
+	return StateChecking
 }
 
 func allEmpty(rec []string) bool {

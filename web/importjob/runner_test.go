@@ -7,8 +7,10 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/example/dixa-console/apiclient"
@@ -46,6 +48,11 @@ func TestImportCreateDryRunAndMixedOutcomes(t *testing.T) {
 	if j.OK != 8 || j.Failed != 1 || j.Remaining() != 0 {
 		t.Errorf("ok %d failed %d remaining %d; want 8, 1, 0", j.OK, j.Failed, j.Remaining())
 	}
+	for _, r := range allRows(t, st, j.ID) {
+		if !r.Item.IsZero() {
+			t.Errorf("row %d of the done job keeps its payload %+v", r.Num, r.Item)
+		}
+	}
 	var b strings.Builder
 	if err := WriteResults(t.Context(), st, j, &b); err != nil {
 		t.Fatal(err)
@@ -82,7 +89,7 @@ func TestImport429Storm(t *testing.T) {
 	const n = 200
 	j := prepare(t, st, ModeCreate, csvRows("storm", n), 20)
 	// Skip the dry run's lookups: not what this test is about.
-	st.SetState(t.Context(), j.ID, []string{StateChecking}, StateReady)
+	skipCheck(t, st, j.ID)
 	start(t, st, j.ID)
 	env.sim.Storm429(1500*time.Millisecond, false)
 	rn := fastRunner(st, env.api)
@@ -96,32 +103,85 @@ func TestImport429Storm(t *testing.T) {
 	checkExactlyOnce(t, env.sim, "storm", n)
 }
 
-// TestImportRestartMidJob stops the runner (as a shutdown would) while a
-// batch is on the wire, and starts a new runner on the same store.
+// bulkGate holds a bulk request after hold(): it reaches the
+// simulator first when apply is set (Dixa applied it), or never (lost on
+// the way), and then is kept waiting until the client gives up, as a
+// request is when the console shuts down in the middle of it.
+type bulkGate struct {
+	mu      sync.Mutex
+	armed   bool
+	skip    int // bulk requests to let through before the one held
+	apply   bool
+	entered chan struct{}
+	stop    chan struct{} // closed when the test ends
+}
+
+func newBulkGate() *bulkGate { return &bulkGate{stop: make(chan struct{})} }
+
+// hold holds the bulk request after the next skip ones.
+func (g *bulkGate) hold(skip int, apply bool) <-chan struct{} {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.armed, g.skip, g.apply, g.entered = true, skip, apply, make(chan struct{})
+	return g.entered
+}
+
+func (g *bulkGate) wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		g.mu.Lock()
+		held := g.armed && r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/endusers/bulk")
+		if held && g.skip > 0 {
+			g.skip, held = g.skip-1, false
+		}
+		apply, entered := g.apply, g.entered
+		if held {
+			g.armed = false
+		}
+		g.mu.Unlock()
+		if !held {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if apply {
+			next.ServeHTTP(discard{}, r)
+		}
+		io.Copy(io.Discard, r.Body) // so that the server notices the client going away
+		close(entered)
+		select {
+		case <-r.Context().Done():
+		case <-g.stop:
+		}
+	})
+}
+
+// TestImportRestartMidJob stops the runner (as a shutdown would) three
+// times while a batch is on the wire, once after Dixa applied it and twice
+// before it reached Dixa, and starts a new runner on the same store each
+// time: every row exists exactly once.
 func TestImportRestartMidJob(t *testing.T) {
-	env := newSimEnv(t, envOpts{})
-	env.sim.SetLatency("POST /endusers/bulk", 30*time.Millisecond, 30*time.Millisecond)
+	gate := newBulkGate()
+	env := newSimEnv(t, envOpts{wrap: gate.wrap})
+	t.Cleanup(func() { close(gate.stop) }) // before the server closes
 	st := NewMemStore()
 	const n = 300
 	j := prepare(t, st, ModeCreate, csvRows("restart", n), 10)
-	st.SetState(t.Context(), j.ID, []string{StateChecking}, StateReady)
+	skipCheck(t, st, j.ID)
 	start(t, st, j.ID)
 
 	for round := 0; round < 3; round++ {
+		// Each runner gets 7 batches through; the 8th is on the wire when
+		// it stops.
+		entered := gate.hold(7, round == 1)
 		ctx, cancel := context.WithCancel(context.Background())
 		rn := fastRunner(st, env.api)
 		done := make(chan struct{})
 		go func() { rn.Run(ctx); close(done) }()
-		// Stop it in the middle of a request.
-		for {
-			cur, _ := st.Job(t.Context(), j.ID)
-			if cur.OK >= (round+1)*n/4 {
-				break
-			}
-			time.Sleep(5 * time.Millisecond)
+		select {
+		case <-entered:
+		case <-time.After(20 * time.Second):
+			t.Fatalf("round %d: no bulk request reached the gate", round)
 		}
-		time.Sleep(15 * time.Millisecond)
-		cancel()
+		cancel() // in the middle of the request
 		<-done
 	}
 	cur, _ := st.Job(t.Context(), j.ID)
@@ -132,8 +192,8 @@ func TestImportRestartMidJob(t *testing.T) {
 	if j.OK != n || j.Failed != 0 {
 		t.Errorf("ok %d failed %d; want %d, 0", j.OK, j.Failed, n)
 	}
-	if j.Rechecked == 0 {
-		t.Errorf("no row was re-checked: the restarts never hit a batch in flight")
+	if j.Rechecked != 30 {
+		t.Errorf("rechecked %d rows; want 30 (the three batches on the wire)", j.Rechecked)
 	}
 	checkExactlyOnce(t, env.sim, "restart", n)
 }
@@ -165,7 +225,7 @@ func TestImportUnknownOutcome(t *testing.T) {
 	st := NewMemStore()
 	const n = 50
 	j := prepare(t, st, ModeCreate, csvRows("unknown", n), 10)
-	st.SetState(t.Context(), j.ID, []string{StateChecking}, StateReady)
+	skipCheck(t, st, j.ID)
 	start(t, st, j.ID)
 	j = runUntil(t, fastRunner(st, env.api), st, j.ID, 20*time.Second, StateDone)
 	if j.OK != n || j.Failed != 0 {
@@ -186,12 +246,20 @@ func (discard) Header() http.Header         { return http.Header{} }
 func (discard) Write(b []byte) (int, error) { return len(b), nil }
 func (discard) WriteHeader(int)             {}
 
+// TestImportUpdateByEmailPauseCancel runs in a synctest bubble: after the
+// pause, time moves on only once the runner and the simulator are blocked,
+// so "the runner did not go on" is shown by seconds of (fake) time in which
+// it could have.
 func TestImportUpdateByEmailPauseCancel(t *testing.T) {
-	env := newSimEnv(t, envOpts{})
+	synctest.Test(t, testImportUpdateByEmailPauseCancel)
+}
+
+func testImportUpdateByEmailPauseCancel(t *testing.T) {
+	env := newMemEnv(t, -1)
 	st := NewMemStore()
 	// Create the customers first, then update them by email.
 	j := prepare(t, st, ModeCreate, csvRows("upd", 30), 10)
-	st.SetState(t.Context(), j.ID, []string{StateChecking}, StateReady)
+	skipCheck(t, st, j.ID)
 	start(t, st, j.ID)
 	rn := fastRunner(st, env.api)
 	runUntil(t, rn, st, j.ID, 10*time.Second, StateDone)
@@ -215,24 +283,30 @@ func TestImportUpdateByEmailPauseCancel(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { rn.Run(ctx); close(done) }()
-	for {
-		cur, _ := st.Job(t.Context(), u.ID)
-		if cur.OK >= 10 {
-			break
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-	if _, err := st.SetState(t.Context(), u.ID, []string{StateRunning}, StatePaused); err != nil {
+	waitFor(t, st, u.ID, 10*time.Second, "10 rows updated", func(c Job) bool { return c.OK >= 10 })
+	if _, err := Pause(t.Context(), st, u.ID); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(100 * time.Millisecond)
+	// The request in progress may still finish; after that, nothing.
+	time.Sleep(time.Second)
+	synctest.Wait()
 	paused, _ := st.Job(t.Context(), u.ID)
-	time.Sleep(100 * time.Millisecond)
+	patches := countRequests(env, http.MethodPatch)
+	time.Sleep(time.Minute)
+	synctest.Wait()
 	still, _ := st.Job(t.Context(), u.ID)
-	if still.OK != paused.OK || still.OK >= 30 {
-		t.Errorf("paused job went on: %d then %d", paused.OK, still.OK)
+	if still.OK != paused.OK || still.OK >= 30 || countRequests(env, http.MethodPatch) != patches {
+		t.Errorf("paused job went on: ok %d then %d, PATCH requests %d then %d", paused.OK, still.OK, patches, countRequests(env, http.MethodPatch))
 	}
-	st.SetState(t.Context(), u.ID, []string{StatePaused}, StateCancelled)
+	// A row keeps its payload only until it has its outcome.
+	for _, r := range allRows(t, st, u.ID) {
+		if r.Item.IsZero() != r.Finished() {
+			t.Errorf("paused job's row %d (outcome %q, problem %q) has payload %+v; want one only while it is to be sent", r.Num, r.Outcome, r.Problem, r.Item)
+		}
+	}
+	if _, err := Cancel(t.Context(), st, u.ID); err != nil {
+		t.Fatal(err)
+	}
 	cancel()
 	<-done
 	final, _ := st.Job(t.Context(), u.ID)
@@ -240,6 +314,11 @@ func TestImportUpdateByEmailPauseCancel(t *testing.T) {
 	WriteResults(t.Context(), st, final, &res)
 	if !strings.Contains(res.String(), "cancelled before this row was sent") || !strings.Contains(res.String(), ",updated,") {
 		t.Errorf("results.csv of a cancelled job:\n%s", res.String())
+	}
+	for _, r := range allRows(t, st, u.ID) {
+		if !r.Item.IsZero() {
+			t.Errorf("row %d of the cancelled job keeps its payload %+v", r.Num, r.Item)
+		}
 	}
 	// PATCH semantics: firstName (empty cell) kept, lastName changed.
 	id, _ := env.sim.AnyUserID(func(u apiclient.EndUser) bool { return u.Email == "upd0@example.com" })
@@ -249,11 +328,22 @@ func TestImportUpdateByEmailPauseCancel(t *testing.T) {
 	}
 }
 
+// countRequests counts the simulator's requests with method.
+func countRequests(env *simEnv, method string) int {
+	n := 0
+	for _, r := range env.sim.Requests() {
+		if r.Method == method {
+			n++
+		}
+	}
+	return n
+}
+
 // TestImportLoad imports 10,000 rows against the simulator with Dixa's
 // rate limit (10/s, burst 4) on both sides. It takes about 10 s at batch
 // size 100:
 //
-//	IMPORT_LOAD=1 go test -run TestImportLoad -v ./handlers/bulk/
+//	IMPORT_LOAD=1 go test -run TestImportLoad -v ./web/importjob/
 func TestImportLoad(t *testing.T) {
 	if os.Getenv("IMPORT_LOAD") == "" {
 		t.Skip("set IMPORT_LOAD=1 to run the 10,000-row load test")
@@ -262,7 +352,7 @@ func TestImportLoad(t *testing.T) {
 	env := newSimEnv(t, envOpts{simRPS: 10, clientRPS: 10, burst: 4})
 	st := NewMemStore()
 	j := prepare(t, st, ModeCreate, csvRows("load", n), batch)
-	st.SetState(t.Context(), j.ID, []string{StateChecking}, StateReady)
+	skipCheck(t, st, j.ID)
 	env.sim.ResetStats()
 	start(t, st, j.ID)
 	t0 := time.Now()
@@ -298,7 +388,7 @@ func TestImportScanAndAttributes(t *testing.T) {
 		}
 	}
 	if text == nil {
-		t.Skip("the simulator seeds no Contact text attribute")
+		t.Fatal("the simulator seeds no active Contact text attribute; its seed is deterministic, so it lost one")
 	}
 	taken, _ := env.sim.AnyUserID(func(u apiclient.EndUser) bool { return u.Email != "" })
 	tu, _ := env.api.GetEndUser(t.Context(), taken)

@@ -48,7 +48,7 @@ var KindLabels = map[string]string{
 // file. Its memory is a few map entries per row; the rows themselves are
 // not kept.
 type Validator struct {
-	Mode    string
+	Mode    Mode
 	MatchBy string
 	Region  string // PHONE_DEFAULT_REGION
 	rules   customer.Rules
@@ -61,8 +61,8 @@ type Validator struct {
 
 // NewValidator returns a validator for rows of a file with mapping m. For
 // an update, the match key is the id column when there is one, else
-// email, else externalId; a file with none of them is a *FileError.
-func NewValidator(mode, region string, m *Mapping) (*Validator, error) {
+// email, else externalId; a file with none of them is an *apperr.Error.
+func NewValidator(mode Mode, region string, m *Mapping) (*Validator, error) {
 	v := &Validator{Mode: mode, Region: region, rules: customer.New(region), m: m,
 		emails: map[string]int32{}, phones: map[string]int32{}, extIDs: map[string]int32{}, ids: map[string]int32{}}
 	switch mode {

@@ -11,7 +11,7 @@ import (
 
 // validateFile runs the rows of a comma-separated file through a
 // validator and returns them by row number.
-func validateFile(t *testing.T, mode string, defs []apiclient.CustomAttributeDefinition, records [][]string) map[int]Row {
+func validateFile(t *testing.T, mode Mode, defs []apiclient.CustomAttributeDefinition, records [][]string) map[int]Row {
 	t.Helper()
 	var b strings.Builder
 	w := csv.NewWriter(&b)

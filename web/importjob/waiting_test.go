@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/example/dixa-console/apiclient"
@@ -51,42 +52,23 @@ func (s *waitLog) reasons() []string {
 	return out
 }
 
-// runInBackground runs a runner until the test ends.
-func runInBackground(t *testing.T, rn *Runner) {
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { rn.Run(ctx); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
-}
-
-// waitFor polls the job until cond holds.
-func waitFor(t *testing.T, st Store, id string, timeout time.Duration, what string, cond func(Job) bool) Job {
-	t.Helper()
-	for deadline := time.Now().Add(timeout); time.Now().Before(deadline); time.Sleep(2 * time.Millisecond) {
-		j, err := st.Job(t.Context(), id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if cond(j) {
-			return j
-		}
-	}
-	j, _ := st.Job(t.Context(), id)
-	t.Fatalf("%s: never happened (state %s, waiting %q since %v)", what, j.State, j.WaitingFor, j.WaitingSince)
-	return j
-}
-
 // TestImportWaitingDuringStorm: while Dixa answers 429 the job says it is
 // waiting, rate limited, since the first refusal; once the storm is over
-// the wait is cleared and every row is created once.
+// the wait is cleared and every row is created once. It runs in a synctest
+// bubble, so the storm's two seconds are fake and "the start of the wait
+// does not move" is shown over time in which the runner kept retrying.
 func TestImportWaitingDuringStorm(t *testing.T) {
-	env := newSimEnv(t, envOpts{})
+	synctest.Test(t, testImportWaitingDuringStorm)
+}
+
+func testImportWaitingDuringStorm(t *testing.T) {
+	env := newMemEnv(t, -1)
 	st := &waitLog{Store: NewMemStore()}
 	const n = 60
 	j := prepare(t, st, ModeCreate, csvRows("wstorm", n), 10)
-	st.SetState(t.Context(), j.ID, []string{StateChecking}, StateReady)
+	skipCheck(t, st, j.ID)
 	start(t, st, j.ID)
-	const storm = 2 * time.Second
+	const storm = 10 * time.Second // fake time: it costs nothing
 	t0 := time.Now()
 	env.sim.Storm429(storm, false)
 	runInBackground(t, fastRunner(st, env.api))
@@ -98,13 +80,13 @@ func TestImportWaitingDuringStorm(t *testing.T) {
 	if w.WaitingFor != WaitRateLimited || w.OK != 0 {
 		t.Errorf("during the storm: waiting for %q, ok %d; want %q, 0", w.WaitingFor, w.OK, WaitRateLimited)
 	}
-	if w.WaitingSince.Before(t0.Add(-time.Second)) || w.WaitingSince.After(time.Now()) {
+	if w.WaitingSince.Before(t0) || w.WaitingSince.After(time.Now()) {
 		t.Errorf("waiting since %v; want since the storm began (%v)", w.WaitingSince, t0)
 	}
-	// Later refusals keep the start of the wait.
-	time.Sleep(300 * time.Millisecond)
-	if cur, _ := st.Job(t.Context(), j.ID); cur.Waiting() && !cur.WaitingSince.Equal(w.WaitingSince) {
-		t.Errorf("waiting since moved from %v to %v during one storm", w.WaitingSince, cur.WaitingSince)
+	// A later refusal keeps the start of the wait.
+	cur := waitFor(t, st, j.ID, storm-time.Since(t0), "another refusal during the storm", func(c Job) bool { return c.RateLimited > w.RateLimited })
+	if !cur.Waiting() || !cur.WaitingSince.Equal(w.WaitingSince) {
+		t.Errorf("waiting %v since %v; want still waiting since %v during one storm", cur.Waiting(), cur.WaitingSince, w.WaitingSince)
 	}
 
 	j = waitFor(t, st, j.ID, 30*time.Second, "done", func(j Job) bool { return j.State == StateDone })
@@ -132,7 +114,7 @@ func TestImportWaitingWhileDixaFails(t *testing.T) {
 	st := &waitLog{Store: NewMemStore()}
 	const n = 30
 	j := prepare(t, st, ModeCreate, csvRows("wfail", n), 10)
-	st.SetState(t.Context(), j.ID, []string{StateChecking}, StateReady)
+	st.SetState(t.Context(), j.ID, []State{StateChecking}, StateReady)
 	env.sim.FailNext("POST /endusers/bulk", 1, http.StatusServiceUnavailable)
 	// The client tries a GET 4 times: the re-check fails twice.
 	env.sim.FailNext("GET /endusers", 8, http.StatusServiceUnavailable)
@@ -190,12 +172,13 @@ func TestWaitReason(t *testing.T) {
 		}
 	}
 	var j Job
-	if !markWaiting(&j, WaitRateLimited) || markWaiting(&j, WaitRateLimited) {
+	t0 := time.Date(2025, 3, 4, 10, 42, 5, 0, time.UTC)
+	if !markWaiting(&j, WaitRateLimited, t0) || markWaiting(&j, WaitRateLimited, t0.Add(time.Second)) {
 		t.Errorf("markWaiting reports changes wrongly")
 	}
 	since := j.WaitingSince
-	markWaiting(&j, WaitFailing)
-	if !j.WaitingSince.Equal(since) || j.WaitingFor != WaitFailing {
+	markWaiting(&j, WaitFailing, t0.Add(2*time.Second))
+	if !since.Equal(t0) || !j.WaitingSince.Equal(since) || j.WaitingFor != WaitFailing {
 		t.Errorf("reason change: since %v → %v, for %q", since, j.WaitingSince, j.WaitingFor)
 	}
 	j.State = StatePaused

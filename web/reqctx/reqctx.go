@@ -12,7 +12,13 @@ import (
 
 // Identity is the signed-in person.
 type Identity struct {
-	ID     string    // the SSO identity (email or subject), shown in the audit log
+	// ID is the person's one canonical identity: "issuer|subject" from a
+	// verified token (oidc, a proxy's signed assertion), else the trimmed,
+	// lower-cased email (plain proxy headers, demo sign-in). Compare
+	// people by it: the four-eyes rule, the audit log's actor, the
+	// per-person limit and step-up all do.
+	ID     string
+	Email  string    // lower-cased email address, for display ("" when unknown)
 	Name   string    // display name
 	Role   role.Role // viewer, agent, lead
 	Groups []string  // the groups the identity provider gave

@@ -35,9 +35,10 @@ type Option func(*views.Chrome)
 // Section marks the navigation entry of the page.
 func Section(s string) Option { return func(c *views.Chrome) { c.Section = s } }
 
-// Search fills the search box.
+// Search fills the search box of the customer list, the page that shows
+// the results region the box updates as you type.
 func Search(q, by string) Option {
-	return func(c *views.Chrome) { c.Query, c.By = q, by }
+	return func(c *views.Chrome) { c.Query, c.By, c.LiveSearch = q, by, true }
 }
 
 // Page renders content inside the layout, or content alone for an htmx

@@ -15,6 +15,7 @@ import (
 
 // ImportJobs is the store of bulk import jobs (importjob.Store) on the jobs and
 // job_rows tables (migration 0002 adds the lease and the per-row columns).
+// A row's payload column is empty once the row is finished.
 // A job's kind is "import.create" or "import.update"; its params hold the
 // importjob.Job as JSON; the counts are mirrored into the table's columns.
 type ImportJobs struct{ s *Store }
@@ -39,7 +40,7 @@ func (st *ImportJobs) scanJob(r scanner) (importjob.Job, error) {
 	if err := json.Unmarshal([]byte(params), &j); err != nil {
 		return j, fmt.Errorf("store: import job %s params: %w", id, err)
 	}
-	j.ID, j.State = id, state
+	j.ID, j.State = id, importjob.State(state)
 	return j, nil
 }
 
@@ -49,7 +50,7 @@ func (st *ImportJobs) CreateJob(ctx context.Context, j importjob.Job) error {
 	if err != nil {
 		return err
 	}
-	_, err = st.s.CreateJob(ctx, Job{ID: j.ID, Kind: "import." + j.Mode, State: j.State, CreatedBy: j.CreatedBy,
+	_, err = st.s.CreateJob(ctx, Job{ID: j.ID, Kind: "import." + string(j.Mode), State: string(j.State), CreatedBy: j.CreatedBy,
 		Total: j.Total, OK: j.OK, Failed: j.Failed, Skipped: j.Invalid, Params: p, CreatedAt: j.CreatedAt})
 	return err
 }
@@ -121,14 +122,11 @@ func (st *ImportJobs) SaveJob(ctx context.Context, j importjob.Job) error {
 }
 
 // SetState implements importjob.Store.
-func (st *ImportJobs) SetState(ctx context.Context, id string, from []string, to string) (importjob.Job, error) {
+func (st *ImportJobs) SetState(ctx context.Context, id string, from []importjob.State, to importjob.State) (importjob.Job, error) {
 	if len(from) == 0 {
 		return importjob.Job{}, errors.New("store: SetState without from states")
 	}
-	args := []any{to, fmtTime(st.s.clock()), id}
-	for _, f := range from {
-		args = append(args, f)
-	}
+	args := append([]any{string(to), fmtTime(st.s.clock()), id}, stateArgs(from)...)
 	res, err := st.s.db.ExecContext(ctx, st.s.q(`UPDATE jobs SET state = ?, updated_at = ? WHERE id = ? AND state IN (`+
 		placeholders(len(from))+`)`), args...)
 	if err != nil {
@@ -149,6 +147,23 @@ func placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
 }
 
+func stateArgs(states []importjob.State) []any {
+	args := make([]any, len(states))
+	for i, s := range states {
+		args[i] = string(s)
+	}
+	return args
+}
+
+// payload is a row's item as stored: empty once it is cleared.
+func payload(it importjob.Item) (string, error) {
+	if it.IsZero() {
+		return "", nil
+	}
+	p, err := json.Marshal(it)
+	return string(p), err
+}
+
 // AddRows implements importjob.Store.
 func (st *ImportJobs) AddRows(ctx context.Context, jobID string, rows []importjob.Row) error {
 	if len(rows) == 0 {
@@ -162,11 +177,11 @@ func (st *ImportJobs) AddRows(ctx context.Context, jobID string, rows []importjo
 		}
 		defer stmt.Close()
 		for _, r := range rows {
-			p, err := json.Marshal(r.Item)
+			p, err := payload(r.Item)
 			if err != nil {
 				return err
 			}
-			if _, err := stmt.ExecContext(ctx, jobID, r.Num, r.Outcome, r.DixaID, r.Error, string(p), r.Problem, r.Kind,
+			if _, err := stmt.ExecContext(ctx, jobID, r.Num, r.Outcome, r.DixaID, r.Error, p, r.Problem, r.Kind,
 				r.Batch, boolInt(r.AttrsPending)); err != nil {
 				return fmt.Errorf("store: add import row %d: %w", r.Num, err)
 			}
@@ -226,11 +241,11 @@ func (st *ImportJobs) UpdateRows(ctx context.Context, jobID string, rows []impor
 			}
 			defer stmt.Close()
 			for _, r := range rows {
-				p, err := json.Marshal(r.Item)
+				p, err := payload(r.Item)
 				if err != nil {
 					return err
 				}
-				res, err := stmt.ExecContext(ctx, r.Outcome, r.DixaID, r.Error, string(p), r.Problem, r.Kind, r.Batch,
+				res, err := stmt.ExecContext(ctx, r.Outcome, r.DixaID, r.Error, p, r.Problem, r.Kind, r.Batch,
 					boolInt(r.AttrsPending), jobID, r.Num)
 				if err != nil {
 					return fmt.Errorf("store: update import row %d: %w", r.Num, err)
@@ -248,15 +263,11 @@ func (st *ImportJobs) UpdateRows(ctx context.Context, jobID string, rows []impor
 }
 
 // Claim implements importjob.Store.
-func (st *ImportJobs) Claim(ctx context.Context, owner string, states []string, ttl time.Duration) (importjob.Job, bool, error) {
+func (st *ImportJobs) Claim(ctx context.Context, owner string, states []importjob.State, ttl time.Duration) (importjob.Job, bool, error) {
 	var id string
 	now := st.s.clock()
 	err := st.s.tx(ctx, func(tx *sql.Tx) error {
-		args := []any{}
-		for _, s := range states {
-			args = append(args, s)
-		}
-		args = append(args, owner, fmtTime(now))
+		args := append(stateArgs(states), owner, fmtTime(now))
 		q := `SELECT id FROM jobs WHERE kind LIKE 'import.%' AND state IN (` + placeholders(len(states)) + `)
 			AND (lease_owner = '' OR lease_owner = ? OR lease_until < ?) ORDER BY created_at, id LIMIT 1`
 		if st.s.dialect == Postgres {
@@ -303,4 +314,106 @@ func boolInt(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// ClearPayloads implements importjob.Store.
+func (st *ImportJobs) ClearPayloads(ctx context.Context, jobID string) error {
+	_, err := st.s.db.ExecContext(ctx, st.s.q(`UPDATE job_rows SET payload = '' WHERE job_id = ? AND payload <> ''`), jobID)
+	if err != nil {
+		return fmt.Errorf("store: clear import payloads: %w", err)
+	}
+	return nil
+}
+
+// PurgeJobs implements importjob.Store. The jobs are locked before their
+// rows go, so that a job cannot be started half deleted.
+func (st *ImportJobs) PurgeJobs(ctx context.Context, states []importjob.State, changedBefore time.Time) (int, error) {
+	if len(states) == 0 {
+		return 0, nil
+	}
+	var n int
+	err := st.s.tx(ctx, func(tx *sql.Tx) error {
+		q := `SELECT id FROM jobs WHERE kind LIKE 'import.%' AND state IN (` + placeholders(len(states)) + `) AND updated_at < ?`
+		if st.s.dialect == Postgres {
+			q += ` FOR UPDATE`
+		}
+		ids, err := queryStrings(ctx, tx, st.s.q(q), append(stateArgs(states), fmtTime(changedBefore))...)
+		if err != nil {
+			return fmt.Errorf("store: import jobs past retention: %w", err)
+		}
+		for _, id := range ids {
+			if _, err := tx.ExecContext(ctx, st.s.q(`DELETE FROM job_rows WHERE job_id = ?`), id); err != nil {
+				return fmt.Errorf("store: purge import rows: %w", err)
+			}
+			if _, err := tx.ExecContext(ctx, st.s.q(`DELETE FROM jobs WHERE id = ?`), id); err != nil {
+				return fmt.Errorf("store: purge import job: %w", err)
+			}
+		}
+		n = len(ids)
+		return nil
+	})
+	return n, err
+}
+
+func queryStrings(ctx context.Context, tx *sql.Tx, q string, args ...any) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// ScrubImportRows blanks, in every import job, the rows whose payload,
+// problem or error holds any of values (a person's email, phone numbers,
+// names, external ID), as importjob.Scrub does, and reports how many rows
+// it changed. A payload matches a whole value, compared without regard to
+// case; a problem or error text matches a value of at least
+// importjob.MinScrubText characters anywhere in it (SQLite folds the case
+// of ASCII letters only; an exact match is always found).
+func (s *Store) ScrubImportRows(ctx context.Context, values []string) (int, error) {
+	ns := importjob.NeedlesFor(values)
+	if ns.Empty() {
+		return 0, nil
+	}
+	var conds []string
+	var args []any
+	match := func(col string, needles []importjob.Needle) {
+		for _, n := range needles {
+			conds = append(conds, s.contains("lower("+col+")"), s.contains(col))
+			args = append(args, n.Lower, n.Raw)
+		}
+	}
+	match("payload", ns.Payload)
+	match("problem", ns.Text)
+	match("error", ns.Text)
+	q := `UPDATE job_rows SET payload = '', attrs_pending = 0,
+		problem = CASE WHEN problem <> '' OR outcome = '' THEN ? ELSE problem END,
+		problem_kind = CASE WHEN problem = '' AND outcome = '' THEN ? ELSE problem_kind END,
+		error = CASE WHEN error <> '' THEN ? ELSE error END
+		WHERE job_id IN (SELECT id FROM jobs WHERE kind LIKE 'import.%') AND (` + strings.Join(conds, " OR ") + `)`
+	args = append([]any{importjob.ErasedNote, importjob.KindErased, importjob.ErasedNote}, args...)
+	res, err := s.db.ExecContext(ctx, s.q(q), args...)
+	if err != nil {
+		return 0, fmt.Errorf("store: scrub import rows: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}
+
+// contains is the dialect's test that the text expression expr holds the
+// next argument.
+func (s *Store) contains(expr string) string {
+	if s.dialect == Postgres {
+		return `strpos(` + expr + `, ?) > 0`
+	}
+	return `instr(` + expr + `, ?) > 0`
 }

@@ -3,9 +3,12 @@ package store
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -14,30 +17,127 @@ import (
 	"github.com/example/dixa-console/web/importjob"
 )
 
-// TestImportJobsRestart runs an import on the store (SQLite, and
-// PostgreSQL when TEST_DATABASE_URL is set), stops the runner twice in the
-// middle of a batch, reopens the database (a console restart) and finishes
-// with a new runner: every row exactly once.
+// importPostgres returns the PostgreSQL server the import store tests also
+// run on (TEST_DATABASE_URL). Without one they run on SQLite only, except
+// in CI (CI=true), where its absence fails the run.
+func importPostgres(t *testing.T) string {
+	t.Helper()
+	u := os.Getenv("TEST_DATABASE_URL")
+	if u == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("TEST_DATABASE_URL is not set: CI must run the store tests on PostgreSQL too")
+		}
+		t.Skip("TEST_DATABASE_URL not set")
+	}
+	return u
+}
+
+// eachImportDB runs fn on a fresh SQLite store and on a fresh schema of
+// the PostgreSQL at TEST_DATABASE_URL.
+func eachImportDB(t *testing.T, fn func(t *testing.T, s *Store)) {
+	t.Run("sqlite", func(t *testing.T) { fn(t, openSQLite(t)) })
+	t.Run("postgres", func(t *testing.T) { fn(t, openPostgres(t, importPostgres(t))) })
+}
+
+// TestImportJobsRestart runs an import on the store (SQLite and
+// PostgreSQL), stops the runner twice in the middle of a batch (once after
+// Dixa applied it, once before it reached Dixa), reopens the database (a
+// console restart) and finishes with a new runner: every row exactly once.
 func TestImportJobsRestart(t *testing.T) {
 	t.Run("sqlite", func(t *testing.T) {
 		dir := t.TempDir()
 		testImportJobsRestart(t, func() (*Store, error) { return Open(t.Context(), dir, "") })
 	})
 	t.Run("postgres", func(t *testing.T) {
-		u := os.Getenv("TEST_DATABASE_URL")
-		if u == "" {
-			t.Skip("TEST_DATABASE_URL not set")
-		}
-		dsn, dir := postgresSchema(t, u), t.TempDir()
+		dsn, dir := postgresSchema(t, postgresURL(t)), t.TempDir()
 		testImportJobsRestart(t, func() (*Store, error) { return Open(t.Context(), dir, dsn) })
+	})
+}
+
+// bulkGate holds a bulk request after arm(): it reaches the
+// simulator first when apply is set, or never, and is then kept waiting
+// until the client gives up, as a request is when the console shuts down
+// in the middle of it.
+type bulkGate struct {
+	mu      sync.Mutex
+	armed   bool
+	skip    int // bulk requests to let through before the one held
+	apply   bool
+	entered chan struct{}
+	stop    chan struct{} // closed when the test ends
+}
+
+// arm makes the gate hold the bulk request after the next skip ones.
+func (g *bulkGate) arm(skip int, apply bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.armed, g.skip, g.apply, g.entered = true, skip, apply, make(chan struct{})
+}
+
+// held returns once the gate holds a request.
+func (g *bulkGate) held(t *testing.T) {
+	t.Helper()
+	g.mu.Lock()
+	entered := g.entered
+	g.mu.Unlock()
+	select {
+	case <-entered:
+	case <-time.After(20 * time.Second):
+		t.Fatal("no bulk request reached the gate within 20s")
+	}
+}
+
+// waitImportJob polls the job until until holds, failing the test after 20s.
+func waitImportJob(t *testing.T, st importjob.Store, id string, until func(importjob.Job) bool) importjob.Job {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		cur, err := st.Job(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if until(cur) {
+			return cur
+		}
+	}
+	cur, _ := st.Job(context.Background(), id)
+	t.Fatalf("timed out after 20s: job %s, ok %d", cur.State, cur.OK)
+	return importjob.Job{}
+}
+
+func (g *bulkGate) wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		g.mu.Lock()
+		held := g.armed && r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/endusers/bulk")
+		if held && g.skip > 0 {
+			g.skip, held = g.skip-1, false
+		}
+		apply, entered := g.apply, g.entered
+		if held {
+			g.armed = false
+		}
+		g.mu.Unlock()
+		if !held {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if apply {
+			next.ServeHTTP(httptest.NewRecorder(), r)
+		}
+		io.Copy(io.Discard, r.Body) // so that the server notices the client going away
+		close(entered)
+		select {
+		case <-r.Context().Done():
+		case <-g.stop:
+		}
 	})
 }
 
 func testImportJobsRestart(t *testing.T, reopen func() (*Store, error)) {
 	sim := dixasim.New(dixasim.Options{APIKey: "k", Users: -1})
-	sim.SetLatency("POST /endusers/bulk", 25*time.Millisecond, 25*time.Millisecond)
-	srv := httptest.NewServer(sim)
+	gate := &bulkGate{stop: make(chan struct{})}
+	srv := httptest.NewServer(gate.wrap(sim))
 	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(gate.stop) }) // before the server closes
 	api, err := apiclient.New(srv.URL, apiclient.WithAPIKey("k"), apiclient.WithLimiter(apiclient.NewLimiter(1000, 50)))
 	if err != nil {
 		t.Fatal(err)
@@ -75,33 +175,25 @@ func testImportJobsRestart(t *testing.T, reopen func() (*Store, error)) {
 	}
 	wait := func(st importjob.Store, until func(importjob.Job) bool) importjob.Job {
 		t.Helper()
-		for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
-			cur, err := st.Job(context.Background(), j.ID)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if until(cur) {
-				return cur
-			}
-		}
-		t.Fatal("timed out")
-		return importjob.Job{}
+		return waitImportJob(t, st, j.ID, until)
 	}
 	for round := 0; round < 2; round++ {
+		// Each runner gets 3 batches through; the 4th is on the wire when
+		// it stops.
+		gate.arm(3, round == 0)
 		ctx, cancel := context.WithCancel(context.Background())
 		rn := newRunner(st)
 		done := make(chan struct{})
 		go func() { rn.Run(ctx); close(done) }()
 		if round == 0 {
 			wait(st, func(c importjob.Job) bool { return c.State == importjob.StateReady })
-			if _, err := st.SetState(t.Context(), j.ID, []string{importjob.StateReady}, importjob.StateRunning); err != nil {
+			if _, err := st.SetState(t.Context(), j.ID, []importjob.State{importjob.StateReady}, importjob.StateRunning); err != nil {
 				t.Fatal(err)
 			}
 			rn.Wake()
 		}
-		wait(st, func(c importjob.Job) bool { return c.OK >= (round+1)*n/3 })
-		time.Sleep(12 * time.Millisecond) // mid-request
-		cancel()
+		gate.held(t)
+		cancel() // in the middle of the request
 		<-done
 	}
 	db.Close()
@@ -115,8 +207,8 @@ func testImportJobsRestart(t *testing.T, reopen func() (*Store, error)) {
 	final := wait(st, func(c importjob.Job) bool { return c.State == importjob.StateDone })
 	cancel()
 	<-done
-	if final.OK != n || final.Failed != 0 {
-		t.Errorf("ok %d failed %d; want %d, 0", final.OK, final.Failed, n)
+	if final.OK != n || final.Failed != 0 || final.Rechecked != 20 {
+		t.Errorf("ok %d failed %d rechecked %d; want %d, 0, 20", final.OK, final.Failed, final.Rechecked, n)
 	}
 	counts := map[string]int{}
 	sim.AnyUserID(func(u apiclient.EndUser) bool { counts[u.Email]++; return false })
@@ -132,6 +224,19 @@ func testImportJobsRestart(t *testing.T, reopen func() (*Store, error)) {
 	if lines := strings.Count(res.String(), "\n"); lines != n+1 || strings.Count(res.String(), ",created,") != n {
 		t.Errorf("results.csv has %d lines, %d created", lines, strings.Count(res.String(), ",created,"))
 	}
+	if kept := countPayloads(t, db, j.ID); kept != 0 {
+		t.Errorf("%d finished rows keep their payload; want none", kept)
+	}
+}
+
+// countPayloads counts the rows of a job whose payload is stored.
+func countPayloads(t *testing.T, db *Store, jobID string) int {
+	t.Helper()
+	var n int
+	if err := db.db.QueryRowContext(t.Context(), db.q(`SELECT COUNT(*) FROM job_rows WHERE job_id = ? AND payload <> ''`), jobID).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 // TestImportJobsWaiting: the runner's "waiting for Dixa" state is kept
@@ -169,11 +274,7 @@ func TestImportJobsWaiting(t *testing.T) {
 	}
 	t.Run("sqlite", func(t *testing.T) { run(t, "") })
 	t.Run("postgres", func(t *testing.T) {
-		u := os.Getenv("TEST_DATABASE_URL")
-		if u == "" {
-			t.Skip("TEST_DATABASE_URL not set")
-		}
-		run(t, postgresSchema(t, u))
+		run(t, postgresSchema(t, postgresURL(t)))
 	})
 }
 
@@ -214,7 +315,7 @@ func TestImportLoadSQLite(t *testing.T) {
 	t.Logf("upload and validation of %d rows into SQLite: %s", n, time.Since(t0).Round(time.Millisecond))
 	// The dry run's check (30,000 identifiers: a scan of the empty list) is
 	// not what this measures.
-	if _, err := st.SetState(t.Context(), j.ID, []string{importjob.StateChecking}, importjob.StateRunning); err != nil {
+	if _, err := st.SetState(t.Context(), j.ID, []importjob.State{importjob.StateChecking}, importjob.StateRunning); err != nil {
 		t.Fatal(err)
 	}
 	sim.ResetStats()

@@ -11,20 +11,6 @@ import (
 	"time"
 )
 
-// postgresURL is TEST_DATABASE_URL; without it the PostgreSQL half of a
-// test is skipped, except under CI, where a missing database is a failure.
-func postgresURL(t *testing.T) string {
-	t.Helper()
-	u := os.Getenv("TEST_DATABASE_URL")
-	if u == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("TEST_DATABASE_URL is not set under CI")
-		}
-		t.Skip("TEST_DATABASE_URL not set")
-	}
-	return u
-}
-
 // A read-only open of a database that is not there fails, and leaves
 // nothing behind: no directory, no database, no key file.
 func TestOpenReadOnlyRefusesAMissingDatabase(t *testing.T) {

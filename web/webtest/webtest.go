@@ -53,7 +53,8 @@ type Options struct {
 	Client []apiclient.Option // extra client options
 	// Tracker tunes the erasure tracker; nil: fast test intervals.
 	Tracker *erasure.Tracking
-	// Now is the erasure workflow's clock; nil: time.Now.
+	// Now is the console's clock (sessions, sign-in limits, the erasure
+	// workflow; a Clock's Now); nil: time.Now.
 	Now func() time.Time
 }
 
