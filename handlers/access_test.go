@@ -65,7 +65,7 @@ func TestHandlersRecheckRole(t *testing.T) {
 	imports := &handlers.Imports{Store: importjob.NewMemStore(), Defs: api, Audit: rec}
 	export := &handlers.Export{API: api, Audit: rec}
 	auditPages := &handlers.Audit{Store: rec}
-	list := &handlers.EndUsers{API: api}
+	list, convs := &handlers.EndUsers{API: api}, &handlers.Conversations{API: api, Audit: rec}
 
 	const uid = "de000000-0000-4000-8000-000000000001"
 	const jid = "0b7c3c7e-1d2a-4f55-9a0e-3e1f2a4b5c6d"
@@ -79,6 +79,9 @@ func TestHandlersRecheckRole(t *testing.T) {
 		{role.Viewer, "GET", "/endusers", list.List},
 		{role.Viewer, "GET", "/endusers/{id}", profile.Show},
 		{role.Viewer, "GET", "/endusers/{id}/conversations", profile.Conversations},
+		{role.Viewer, "GET", "/endusers/{id}/conversations/{conversationId}", convs.Show},
+		{role.Viewer, "GET", "/endusers/{id}/conversations/{conversationId}/messages", convs.Messages},
+		{role.Viewer, "GET", "/endusers/{id}/conversations/{conversationId}/messages/{messageId}", convs.Message},
 		{role.Agent, "GET", "/endusers/new", create.Form},
 		{role.Agent, "POST", "/endusers", create.Create},
 		{role.Agent, "GET", "/endusers/{id}/edit", edit.Form},
@@ -101,11 +104,12 @@ func TestHandlersRecheckRole(t *testing.T) {
 			if have.AtLeast(rt.need) {
 				continue
 			}
-			path := strings.NewReplacer("{id}", uid, "{jid}", jid).Replace(rt.path)
+			path := strings.NewReplacer("{id}", uid, "{jid}", jid, "{conversationId}", "42", "{messageId}", "m1").Replace(rt.path)
 			r := httptest.NewRequest(rt.method, path+"?role=lead&q=x", strings.NewReader(forged))
 			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-			r.SetPathValue("id", uid)
-			r.SetPathValue("jid", jid)
+			for k, v := range map[string]string{"id": uid, "jid": jid, "conversationId": "42", "messageId": "m1"} {
+				r.SetPathValue(k, v)
+			}
 			r.Pattern = rt.method + " " + rt.path
 			ctx := reqctx.WithIdentity(r.Context(), reqctx.Identity{ID: "p@example.com", Name: "P", Role: have})
 			r = r.WithContext(ctx)

@@ -13,6 +13,8 @@ import (
 
 	"github.com/example/dixa-console/apiclient"
 	"github.com/example/dixa-console/views"
+	"github.com/example/dixa-console/web/agents"
+	"github.com/example/dixa-console/web/conversation"
 	"github.com/example/dixa-console/web/customer"
 	"github.com/example/dixa-console/web/reqctx"
 	"github.com/example/dixa-console/web/respond"
@@ -38,10 +40,11 @@ type Profile struct {
 	// Erased says whether the console erased the customer: their profile
 	// then says so and offers no change. Nil: never.
 	Erased ErasureMarks
+	// Convs reads the conversation lists (newest first on the profile);
+	// Agents names their assignees.
+	Convs  *conversation.Lister
+	Agents AgentNames
 }
-
-// ConvPageLimit is the number of conversations per page.
-const ConvPageLimit = 10
 
 // pathID returns the {id} path value when it is a UUID (lower-cased). A
 // path id that is not a UUID is a 404 without calling Dixa.
@@ -58,10 +61,12 @@ func noSuchCustomer() error {
 }
 
 // Show serves GET /endusers/{id}: every profile field, the custom
-// attributes with their labels, and the first page of conversations. The
-// user, the conversations and the (cached) definitions are fetched in
-// parallel, so the page costs one upstream round trip; a warm view makes
-// two upstream calls.
+// attributes with their labels, and the most recent conversations (open
+// and pending first). The user, the conversations and the (cached)
+// definitions are fetched in parallel, so the page costs one upstream
+// round trip (more only for a customer with more than a page of
+// conversations); a warm view makes two upstream calls. Assignees are
+// named from the shared agent directory.
 func (h *Profile) Show(w http.ResponseWriter, r *http.Request) {
 	if !allowed(w, r, h.Audit, role.Viewer) {
 		return
@@ -73,7 +78,7 @@ func (h *Profile) Show(w http.ResponseWriter, r *http.Request) {
 	}
 	var (
 		u                apiclient.EndUser
-		convs            apiclient.Page[apiclient.Conversation]
+		convs            conversation.Recent
 		defs             []apiclient.CustomAttributeDefinition
 		convErr, defsErr error
 	)
@@ -83,7 +88,7 @@ func (h *Profile) Show(w http.ResponseWriter, r *http.Request) {
 		return err
 	})
 	g.Go(func() error {
-		convs, convErr = h.API.ListEndUserConversations(ctx, id, apiclient.PageOptions{PageLimit: ConvPageLimit})
+		convs, convErr = h.Convs.Recent(ctx, id)
 		return nil
 	})
 	g.Go(func() error {
@@ -106,13 +111,14 @@ func (h *Profile) Show(w http.ResponseWriter, r *http.Request) {
 	if anyEditable(v.Attrs.Rows) {
 		v.Attrs.Token = h.Guard.Issue()
 	}
-	v.Convs = convSection(r, id, "", convs, convErr)
+	v.Convs = recentSection(r, id, convs, convErr, h.assignees(r.Context(), convs.Items))
 	respond.Page(w, r, http.StatusOK, v.Name, views.ProfilePage(v), respond.Section("endusers"))
 }
 
 // Conversations serves GET /endusers/{id}/conversations?pageKey=: one page
-// of the customer's conversations, as a full page or as the htmx fragment
-// that replaces the profile's conversations region.
+// of the customer's conversations in Dixa's order (all of them, page by
+// page), as a full page or as the htmx fragment that replaces the
+// conversations region.
 func (h *Profile) Conversations(w http.ResponseWriter, r *http.Request) {
 	if !allowed(w, r, h.Audit, role.Viewer) {
 		return
@@ -128,12 +134,12 @@ func (h *Profile) Conversations(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if respond.IsFragment(r) {
-		page, err := h.API.ListEndUserConversations(r.Context(), id, apiclient.PageOptions{PageLimit: ConvPageLimit, PageKey: key})
+		page, err := h.Convs.Page(r.Context(), id, key)
 		if err != nil {
 			respond.Error(w, r, pageKeyError(key, err))
 			return
 		}
-		respond.Page(w, r, http.StatusOK, "Conversations", views.ConversationsSection(convSection(r, id, key, page, nil)))
+		respond.Page(w, r, http.StatusOK, "Conversations", views.ConversationsSection(pageSection(id, key, page, h.assignees(r.Context(), page.Items))))
 		return
 	}
 	var (
@@ -146,7 +152,7 @@ func (h *Profile) Conversations(w http.ResponseWriter, r *http.Request) {
 		return err
 	})
 	g.Go(func() (err error) {
-		page, err = h.API.ListEndUserConversations(ctx, id, apiclient.PageOptions{PageLimit: ConvPageLimit, PageKey: key})
+		page, err = h.Convs.Page(ctx, id, key)
 		return err
 	})
 	if err := g.Wait(); err != nil {
@@ -154,7 +160,7 @@ func (h *Profile) Conversations(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name := customer.Name(u)
-	respond.Page(w, r, http.StatusOK, "Conversations of "+name, views.ConversationsPage(name, convSection(r, id, key, page, nil)), respond.Section("endusers"))
+	respond.Page(w, r, http.StatusOK, "Conversations of "+name, views.ConversationsPage(name, pageSection(id, key, page, h.assignees(r.Context(), page.Items))), respond.Section("endusers"))
 }
 
 // pageKeyError turns Dixa refusing a cursor into a clear 400.
@@ -231,10 +237,19 @@ func initials(name string) string {
 	return string(out)
 }
 
-// convSection builds a page of conversations; err is shown in the region
-// instead of failing the whole profile.
-func convSection(r *http.Request, id, key string, page apiclient.Page[apiclient.Conversation], err error) views.ConvSection {
-	c := views.ConvSection{UserID: id}
+// assignees names the agents the conversations are assigned to.
+func (h *Profile) assignees(ctx context.Context, cs []apiclient.Conversation) map[string]agents.Person {
+	ids := make([]string, 0, len(cs))
+	for _, c := range cs {
+		ids = append(ids, c.AssigneeID())
+	}
+	return lookupNames(ctx, h.Agents, ids...)
+}
+
+// recentSection builds the profile's list of conversations; err is shown
+// in the region instead of failing the whole profile.
+func recentSection(r *http.Request, id string, rc conversation.Recent, err error, names map[string]agents.Person) views.ConvSection {
+	c := views.ConvSection{UserID: id, Recent: true}
 	if err != nil {
 		e := respond.Classify(err)
 		reqctx.Logger(r.Context()).Warn("conversations unavailable", "status", e.Status, "err", err)
@@ -242,21 +257,17 @@ func convSection(r *http.Request, id, key string, page apiclient.Page[apiclient.
 		c.Reference = reqctx.RequestID(r.Context())
 		return c
 	}
-	for _, cv := range page.Items {
-		row := views.ConvRow{
-			ID:         strconv.FormatInt(cv.ID, 10),
-			Channel:    cv.Channel,
-			State:      cv.State,
-			Subject:    cv.Subject,
-			Created:    cv.CreatedAt.Time,
-			Anonymized: cv.Type == apiclient.ConvAnonymized,
-		}
-		if cv.Assignment != nil {
-			row.AgentID = cv.Assignment.AgentID
-		}
-		row.Attention = !row.Anonymized && (cv.State == apiclient.StateOpen || cv.State == apiclient.StatePending || cv.State == apiclient.StateAwaitingPending)
-		c.Rows = append(c.Rows, row)
+	c.Rows = convRows(rc.Items, names)
+	c.Attention, c.Read, c.Complete, c.More = rc.Attention, rc.Read, rc.Complete, rc.More()
+	if c.More {
+		c.AllURL = "/endusers/" + id + "/conversations"
 	}
+	return c
+}
+
+// pageSection builds one page of all the conversations, in Dixa's order.
+func pageSection(id, key string, page apiclient.Page[apiclient.Conversation], names map[string]agents.Person) views.ConvSection {
+	c := views.ConvSection{UserID: id, Rows: convRows(page.Items, names)}
 	link := func(k string) string {
 		return views.WithQuery("/endusers/"+id+"/conversations", "pageKey", k)
 	}
@@ -270,4 +281,25 @@ func convSection(r *http.Request, id, key string, page apiclient.Page[apiclient.
 		c.FirstURL = link("")
 	}
 	return c
+}
+
+func convRows(cs []apiclient.Conversation, names map[string]agents.Person) []views.ConvRow {
+	rows := make([]views.ConvRow, 0, len(cs))
+	for _, cv := range cs {
+		row := views.ConvRow{
+			ID:         strconv.FormatInt(cv.ID, 10),
+			Channel:    cv.Channel,
+			State:      cv.State,
+			Subject:    conversation.Clean(cv.Subject),
+			Created:    cv.CreatedAt.Time,
+			Anonymized: cv.IsAnonymized(),
+			Attention:  conversation.NeedsAttention(cv),
+		}
+		if a := cv.AssigneeID(); a != "" {
+			ref := agentRef(names, a)
+			row.Assignee = &ref
+		}
+		rows = append(rows, row)
+	}
+	return rows
 }

@@ -214,6 +214,32 @@
     }
   });
 
+  // Disclosure buttons (data-disclosure) show and hide the element named by
+  // their aria-controls, and say so in aria-expanded. The first time, an
+  // empty element is filled (htmx) from the link that follows the button:
+  // the same content as a fragment. The buttons stay hidden until this
+  // script runs; without it, that link opens the content as a page.
+  var showDisclosures = function (root) {
+    if (!root || !root.querySelectorAll) return;
+    if (root.matches && root.matches("[data-disclosure]")) root.hidden = false;
+    root.querySelectorAll("[data-disclosure][hidden]").forEach(function (b) { b.hidden = false; });
+  };
+  showDisclosures(document);
+  document.addEventListener("htmx:load", function (e) { showDisclosures(e.detail && e.detail.elt); });
+  document.addEventListener("click", function (e) {
+    var b = e.target.closest && e.target.closest("[data-disclosure]");
+    var region = b && document.getElementById(b.getAttribute("aria-controls"));
+    if (!region) return;
+    var open = b.getAttribute("aria-expanded") !== "true";
+    b.setAttribute("aria-expanded", open ? "true" : "false");
+    region.hidden = !open;
+    var link = b.nextElementSibling, slot = region.querySelector("td") || region;
+    if (open && !slot.hasChildNodes() && link && link.matches("a[href]") && window.htmx) {
+      slot.textContent = "Loading…";
+      window.htmx.ajax("GET", link.getAttribute("href"), { target: slot, swap: "innerHTML" });
+    }
+  });
+
   // Confirmation for buttons that ask for it (data-confirm), without eval.
   document.addEventListener("click", function (e) {
     var b = e.target.closest && e.target.closest("[data-confirm]");

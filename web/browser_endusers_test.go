@@ -130,9 +130,9 @@ func TestBrowserEndUsers(t *testing.T) {
 		)
 		run(t, "busy profile", chromedp.Navigate(env.URL+"/endusers/"+dixasim.DemoBusyUserID), chromedp.WaitVisible(chromedp.CSS(`[data-testid="attrs-form"]`)))
 		webtest.Screenshot(t, ctx, "profile")
-		run(t, "conversations page 2",
-			chromedp.Click(chromedp.CSS(`#conversations a[rel="next"]`)),
-			chromedp.WaitVisible(chromedp.CSS(`#conversations a[rel="prev"]`)),
+		run(t, "read a conversation in place",
+			chromedp.Click(chromedp.CSS(`tr[data-testid="conv-row"] button[data-disclosure]`)),
+			chromedp.WaitVisible(chromedp.CSS(`tr.conv-detail [data-testid="conversation"]`)),
 		)
 		run(t, "edit",
 			chromedp.Navigate(env.URL+"/endusers/"+id),

@@ -115,14 +115,11 @@ func TestBrowserTour(t *testing.T) {
 		if n := count(t, ctx, `a[data-testid="erasure-link"][href$="/endusers/`+dixasim.DemoBusyUserID+`/erasure"]`); n != 1 {
 			t.Error("the profile offers a lead no way to request an erasure")
 		}
-		euRun(t, ctx, "conversations page 2", chromedp.Steps(
-			chromedp.Click(chromedp.CSS(`#conversations a[rel="next"]`)),
-			chromedp.WaitVisible(chromedp.CSS(`#conversations a[rel="prev"]`)),
+		euRun(t, ctx, "read a conversation in place", chromedp.Steps(
+			chromedp.Click(chromedp.CSS(`tr[data-testid="conv-row"] button[data-disclosure]`)),
+			chromedp.WaitVisible(chromedp.CSS(`tr.conv-detail [data-testid="message"]`)),
 		))
-		stop(t, ctx, "profile-convs-page2")
-		if n := count(t, ctx, `tr[data-testid="conv-row"]`); n == 0 {
-			t.Error("conversations page 2 is empty")
-		}
+		stop(t, ctx, "profile-conversation-open")
 
 		visit(t, ctx, "profile-script", "/endusers/"+dixasim.DemoScriptUserID, `[data-testid="profile-name"]`)
 		if name := text(t, ctx, `[data-testid="profile-name"]`); !strings.Contains(name, "<script>") {

@@ -27,6 +27,14 @@ type Config struct {
 	UpstreamRPS     float64
 	UpstreamBurst   int
 	UpstreamTimeout time.Duration
+	// ConversationsPageLimit is the page size asked of Dixa for a
+	// customer's conversations (zero: 50); a size Dixa refuses falls back
+	// to 25, then 10.
+	ConversationsPageLimit int
+	// DixaAppURL is Dixa's agent interface, e.g. https://acme.dixa.com
+	// (https, no trailing slash); each conversation links to
+	// <DixaAppURL>/conversation/<id>. "" shows no such links.
+	DixaAppURL string
 
 	// Sign-in.
 	AuthMode           string // dev, header, oidc

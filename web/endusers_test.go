@@ -14,6 +14,7 @@ import (
 
 	"github.com/example/dixa-console/apiclient"
 	"github.com/example/dixa-console/apiclient/dixasim"
+	"github.com/example/dixa-console/web"
 	"github.com/example/dixa-console/web/customer"
 	"github.com/example/dixa-console/web/webtest"
 )
@@ -283,15 +284,15 @@ func TestEndUserProfileShowsEverything(t *testing.T) {
 		}
 	}
 	rows := d.Find(`tr[data-testid="conv-row"]`)
-	if rows.Length() == 0 || rows.Length() > 10 {
-		t.Errorf("%d conversation rows, want 1..10", rows.Length())
+	if rows.Length() != 30 {
+		t.Errorf("%d conversation rows, want all 30 (one page of 50)", rows.Length())
 	}
 	_, open := env.Get(t, c, "/endusers/"+dixasim.DemoOpenConversationUserID)
 	if n := euDoc(t, open).Find(`tr.attention`).Length(); n != 2 {
 		t.Errorf("%d conversations stand out, want the open and the pending one", n)
 	}
-	if d.Find(`#conversations a[rel="next"]`).Length() != 1 {
-		t.Error("no next page of conversations")
+	if d.Find(`[data-testid="convs-summary"]`).Length() != 1 {
+		t.Error("no summary of the conversations shown")
 	}
 	if d.Find(`th[scope="col"]`).Length() == 0 {
 		t.Error("conversation table has no column headers")
@@ -376,10 +377,12 @@ func TestEndUserProfileHostileData(t *testing.T) {
 }
 
 func TestEndUserConversationsPaging(t *testing.T) {
-	env := euEnv(t, webtest.Options{})
+	env := euEnv(t, webtest.Options{Config: func(c *web.Config) { c.ConversationsPageLimit = 10 }})
 	c := env.Login(t, "viewer")
 	id := dixasim.DemoBusyUserID
 	_, body := env.Get(t, c, "/endusers/"+id)
+	all := euDoc(t, body).Find(`[data-testid="all-conversations"]`).AttrOr("href", "")
+	_, body = env.Get(t, c, all)
 	next := euDoc(t, body).Find(`#conversations a[rel="next"]`).AttrOr("href", "")
 	if !strings.HasPrefix(next, "/endusers/"+id+"/conversations?pageKey=") {
 		t.Fatalf("next link %q", next)

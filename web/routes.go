@@ -7,6 +7,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/example/dixa-console/handlers"
+	"github.com/example/dixa-console/web/conversation"
 	"github.com/example/dixa-console/web/customer"
 	"github.com/example/dixa-console/web/respond"
 	"github.com/example/dixa-console/web/writeguard"
@@ -28,9 +29,11 @@ func (s *Server) routes() (http.Handler, error) {
 		marks = s.erasures
 	}
 	endusers := &handlers.EndUsers{API: s.api, PhoneRegion: s.cfg.PhoneDefaultRegion, Erased: marks}
-	profile := &handlers.Profile{API: s.api, Defs: customer.NewDefinitions(s.api, customer.DefinitionTTL), Guard: writes, Audit: auditLog, Erased: marks}
+	profile := &handlers.Profile{API: s.api, Defs: customer.NewDefinitions(s.api, customer.DefinitionTTL), Guard: writes, Audit: auditLog, Erased: marks,
+		Convs: conversation.NewLister(s.api, s.cfg.ConversationsPageLimit), Agents: s.agents}
 	edit := &handlers.Edit{API: s.api, Guard: writes, PhoneRegion: s.cfg.PhoneDefaultRegion, Audit: auditLog, Erased: marks}
 	create := &handlers.Create{API: s.api, Guard: writes, PhoneRegion: s.cfg.PhoneDefaultRegion, Audit: auditLog, Erased: marks}
+	convs := &handlers.Conversations{API: s.api, Agents: s.agents, Audit: auditLog, DixaAppURL: s.cfg.DixaAppURL}
 
 	r := chi.NewRouter()
 	r.Use(s.requestContext, s.recoverPanics, s.securityHeaders, s.bodyLimit(1<<20))
@@ -76,6 +79,9 @@ func (s *Server) routes() (http.Handler, error) {
 				r.Get("/endusers", endusers.List)
 				r.Get("/endusers/{id}", profile.Show)
 				r.Get("/endusers/{id}/conversations", profile.Conversations)
+				r.Get("/endusers/{id}/conversations/{conversationId}", convs.Show)
+				r.Get("/endusers/{id}/conversations/{conversationId}/messages", convs.Messages)
+				r.Get("/endusers/{id}/conversations/{conversationId}/messages/{messageId}", convs.Message)
 			})
 
 			// Agents and leads: create and edit customers.

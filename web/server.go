@@ -15,6 +15,7 @@ import (
 	"github.com/example/dixa-console/apiclient"
 	"github.com/example/dixa-console/static"
 	"github.com/example/dixa-console/views"
+	"github.com/example/dixa-console/web/agents"
 	"github.com/example/dixa-console/web/customer"
 	"github.com/example/dixa-console/web/erasure"
 	"github.com/example/dixa-console/web/reqctx"
@@ -50,8 +51,9 @@ type Server struct {
 	htmxCfg  string
 	auth     *authState // sign-in, sessions, per-person limit (session.go, signin.go, access.go)
 	store    *store.Store
-	erasures *erasure.Service // the erasure workflow and its tracker (erasures.go)
-	imports  *importsState    // bulk import runner and handlers (imports.go)
+	erasures *erasure.Service  // the erasure workflow and its tracker (erasures.go)
+	imports  *importsState     // bulk import runner and handlers (imports.go)
+	agents   *agents.Directory // agent names, shared by every request
 }
 
 // New builds the server and its routes.
@@ -74,6 +76,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 		}
 	}
 	s.imports = s.newImports()
+	s.agents = agents.New(s.api, agents.Options{Log: s.log.With("component", "agent-directory")})
 	if s.auth, err = newAuthState(cfg, d.Now); err != nil {
 		return nil, err
 	}
@@ -85,14 +88,20 @@ func New(cfg Config, d Deps) (*Server, error) {
 	return s, nil
 }
 
-// Start runs the background work (the erasure tracker, the import runner)
-// until ctx is cancelled; it returns at once.
+// Start runs the background work (the erasure tracker, the import runner,
+// the agent directory's refresh) until ctx is cancelled; it returns at
+// once.
 func (s *Server) Start(ctx context.Context) {
 	if s.erasures != nil {
 		go s.erasures.Run(ctx)
 	}
 	s.imports.start(ctx)
+	go s.agents.Run(ctx)
 }
+
+// AgentDirectory is the shared directory of agent names (tests wait for
+// its first read).
+func (s *Server) AgentDirectory() *agents.Directory { return s.agents }
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }

@@ -40,6 +40,8 @@ var settings = []setting{
 	{"UPSTREAM_RPS", "10", "requests per second this process may send upstream"},
 	{"UPSTREAM_BURST", "4", "burst of upstream requests"},
 	{"UPSTREAM_TIMEOUT", "10s", "deadline of one upstream request, and of the wait for the rate limit"},
+	{"CONVERSATIONS_PAGE_LIMIT", "50", "conversations asked of Dixa per page (1 to 1000; a size Dixa refuses falls back to 25, then 10)"},
+	{"DIXA_APP_URL", "", "Dixa's agent interface, e.g. https://acme.dixa.com: conversations link to it (empty: no links)"},
 	{"AUTH_MODE", "", "dev, header or oidc (default: dev with the simulator, else required)"},
 	{"AUTH_HEADER_USER", "X-Forwarded-Email", "header mode: who the user is"},
 	{"AUTH_HEADER_NAME", "X-Forwarded-User", "header mode: display name"},
@@ -163,6 +165,7 @@ func buildConfig(get func(string) string) (web.Config, error) {
 	r := &configReader{get: get}
 	r.listen(&c)
 	r.upstream(&c)
+	r.conversations(&c)
 	r.auth(&c)
 	r.headerAuth(&c)
 	r.oidc(&c)
@@ -271,6 +274,24 @@ func (r *configReader) upstream(c *web.Config) {
 		c.UpstreamBurst = v
 	}
 	c.UpstreamTimeout = r.duration("UPSTREAM_TIMEOUT", 100*time.Millisecond, 5*time.Minute)
+}
+
+func (r *configReader) conversations(c *web.Config) {
+	if v, err := strconv.Atoi(r.get("CONVERSATIONS_PAGE_LIMIT")); err != nil || v < 1 || v > 1000 {
+		r.bad("CONVERSATIONS_PAGE_LIMIT", "want a whole number from 1 to 1000, got %q", r.get("CONVERSATIONS_PAGE_LIMIT"))
+	} else {
+		c.ConversationsPageLimit = v
+	}
+	c.DixaAppURL = strings.TrimSuffix(r.get("DIXA_APP_URL"), "/")
+	if c.DixaAppURL != "" {
+		// Links open in people's browsers: only https, and nothing that
+		// could carry a password or be confused with another address.
+		u, err := url.Parse(c.DixaAppURL)
+		if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" {
+			r.bad("DIXA_APP_URL", "want an https URL such as https://acme.dixa.com (no user, query or fragment)")
+			c.DixaAppURL = ""
+		}
+	}
 }
 
 func (r *configReader) auth(c *web.Config) {

@@ -136,3 +136,39 @@ func TestImportRetentionAndPublicURL(t *testing.T) {
 		t.Errorf("flag over environment: got %v, %v; want 48h", c.ImportRetention, err)
 	}
 }
+
+func TestConversationSettings(t *testing.T) {
+	for _, tc := range []struct {
+		kv        []string
+		wantLimit int
+		wantApp   string
+		wantErr   string
+	}{
+		{nil, 50, "", ""},
+		{[]string{"CONVERSATIONS_PAGE_LIMIT", "100"}, 100, "", ""},
+		{[]string{"CONVERSATIONS_PAGE_LIMIT", "0"}, 0, "", "CONVERSATIONS_PAGE_LIMIT"},
+		{[]string{"CONVERSATIONS_PAGE_LIMIT", "1001"}, 0, "", "CONVERSATIONS_PAGE_LIMIT"},
+		{[]string{"CONVERSATIONS_PAGE_LIMIT", "fifty"}, 0, "", "CONVERSATIONS_PAGE_LIMIT"},
+		{[]string{"DIXA_APP_URL", "https://acme.dixa.com/"}, 50, "https://acme.dixa.com", ""},
+		{[]string{"DIXA_APP_URL", "http://acme.dixa.com"}, 0, "", "DIXA_APP_URL"},
+		{[]string{"DIXA_APP_URL", "javascript:alert(1)"}, 0, "", "DIXA_APP_URL"},
+		{[]string{"DIXA_APP_URL", "acme.dixa.com"}, 0, "", "DIXA_APP_URL"},
+		{[]string{"DIXA_APP_URL", "https://u:pw@acme.dixa.com"}, 0, "", "DIXA_APP_URL"},
+		{[]string{"DIXA_APP_URL", "https://acme.dixa.com/?next=x"}, 0, "", "DIXA_APP_URL"},
+	} {
+		env := realUpstream(tc.kv...)
+		c, err := parseConfig(nil, func(k string) string { return env[k] }, io.Discard)
+		if tc.wantErr != "" {
+			if !errors.Is(err, errUsage) || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("%q: got %v, want a usage error naming %s", tc.kv, err, tc.wantErr)
+			}
+			if strings.Contains(fmt.Sprint(err), "pw@") {
+				t.Errorf("%q: the error echoes a password: %v", tc.kv, err)
+			}
+			continue
+		}
+		if err != nil || c.ConversationsPageLimit != tc.wantLimit || c.DixaAppURL != tc.wantApp {
+			t.Errorf("%q: got limit %d, app URL %q, err %v; want %d, %q", tc.kv, c.ConversationsPageLimit, c.DixaAppURL, err, tc.wantLimit, tc.wantApp)
+		}
+	}
+}

@@ -136,6 +136,15 @@ func New(t testing.TB, o Options) *Env {
 	bg, stopBG := context.WithCancel(context.Background())
 	t.Cleanup(stopBG) // runs before the store closes
 	srv.Start(bg)
+	// The agent directory's first read is the console's own background
+	// work: wait for it, and start the test with a clean record of what
+	// Dixa received.
+	select {
+	case <-srv.AgentDirectory().Ready():
+	case <-time.After(10 * time.Second):
+		t.Fatal("the agent directory's first read did not end within 10s")
+	}
+	sim.ResetStats()
 	ts.Config.Handler = srv
 	ts.Start()
 	return &Env{Sim: sim, API: api, Server: srv, Store: db, URL: ts.URL + cfg.BasePath, Cfg: cfg, Logs: logs, ts: ts}
