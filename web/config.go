@@ -27,6 +27,9 @@ type Config struct {
 	UpstreamRPS     float64
 	UpstreamBurst   int
 	UpstreamTimeout time.Duration
+	// UpstreamQueueMax is the longest an interactive request waits for a
+	// Dixa request slot before it is answered 503 with Retry-After.
+	UpstreamQueueMax time.Duration
 
 	// Sign-in.
 	AuthMode           string // dev, header, oidc

@@ -40,6 +40,7 @@ var settings = []setting{
 	{"UPSTREAM_RPS", "10", "requests per second this process may send upstream"},
 	{"UPSTREAM_BURST", "4", "burst of upstream requests"},
 	{"UPSTREAM_TIMEOUT", "10s", "deadline of one upstream request, and of the wait for the rate limit"},
+	{"UPSTREAM_QUEUE_MAX", "2s", "longest a person's request waits for a Dixa request slot; past it the page answers 503 with Retry-After"},
 	{"AUTH_MODE", "", "dev, header or oidc (default: dev with the simulator, else required)"},
 	{"AUTH_HEADER_USER", "X-Forwarded-Email", "header mode: who the user is"},
 	{"AUTH_HEADER_NAME", "X-Forwarded-User", "header mode: display name"},
@@ -271,6 +272,7 @@ func (r *configReader) upstream(c *web.Config) {
 		c.UpstreamBurst = v
 	}
 	c.UpstreamTimeout = r.duration("UPSTREAM_TIMEOUT", 100*time.Millisecond, 5*time.Minute)
+	c.UpstreamQueueMax = r.duration("UPSTREAM_QUEUE_MAX", 100*time.Millisecond, 5*time.Minute)
 }
 
 func (r *configReader) auth(c *web.Config) {
