@@ -23,10 +23,13 @@ func callerOf(ctx context.Context) string {
 // fairQueue hands out one turn at a time: the holder reserves its slot and
 // keeps the turn until it may send, so the next slot goes to whoever is next
 // in the round-robin across persons, not to whoever asked first. Each person
-// has a FIFO of waiters; a person is in the ring while their FIFO is not empty.
+// has a FIFO of waiters. The ring holds the persons with waiters, in serving
+// order, except the person holding the turn: they go to the back when the
+// turn is given up, behind everyone who arrived meanwhile.
 type fairQueue struct {
 	mu     sync.Mutex
 	busy   bool                     // a caller holds the turn
+	holder string                   // whose caller holds it (when busy)
 	queues map[string][]*fairWaiter // per person, oldest first
 	ring   []string                 // persons with waiters, in serving order
 }
@@ -45,12 +48,12 @@ func newFairQueue() *fairQueue {
 func (q *fairQueue) take(ctx context.Context, id string) (release func(), err error) {
 	q.mu.Lock()
 	if !q.busy {
-		q.busy = true
+		q.busy, q.holder = true, id
 		q.mu.Unlock()
 		return q.release, nil
 	}
 	w := &fairWaiter{ready: make(chan struct{})}
-	if len(q.queues[id]) == 0 {
+	if len(q.queues[id]) == 0 && id != q.holder {
 		q.ring = append(q.ring, id)
 	}
 	q.queues[id] = append(q.queues[id], w)
@@ -74,12 +77,15 @@ func (q *fairQueue) take(ctx context.Context, id string) (release func(), err er
 }
 
 // release hands the turn to the first waiter of the next person in the
-// ring (that person then moves to the back), or frees it.
+// ring, or frees it.
 func (q *fairQueue) release() {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	if len(q.queues[q.holder]) > 0 {
+		q.ring = append(q.ring, q.holder)
+	}
 	if len(q.ring) == 0 {
-		q.busy = false
+		q.busy, q.holder = false, ""
 		return
 	}
 	id := q.ring[0]
@@ -87,10 +93,10 @@ func (q *fairQueue) release() {
 	w := q.queues[id][0]
 	if rest := q.queues[id][1:]; len(rest) > 0 {
 		q.queues[id] = rest
-		q.ring = append(q.ring, id)
 	} else {
 		delete(q.queues, id)
 	}
+	q.holder = id
 	w.granted = true
 	close(w.ready)
 }
