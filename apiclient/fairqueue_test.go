@@ -3,6 +3,7 @@ package apiclient
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -238,6 +239,47 @@ func TestSharedLimiterQueueMax(t *testing.T) {
 		}
 		if !b.tat.IsZero() {
 			t.Error("a refused call took a slot")
+		}
+	})
+}
+
+// With a queue maximum, interactive calls that cannot get a slot in time
+// fail with ErrRateLimited by then, never later; background work keeps the
+// longer wait budget.
+func TestClientQueueMax(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		rec := newRecorder(ok(`{"data":[]}`))
+		c := newMemClient(t, rec, WithLimiter(NewLimiter(10, 4)), WithQueueMax(2*time.Second), WithMaxWait(30*time.Second))
+		start := time.Now()
+		var wg sync.WaitGroup
+		var served, refused atomic.Int32
+		for i := range 40 {
+			wg.Go(func() {
+				_, err := c.ListEndUsers(WithCaller(t.Context(), fmt.Sprint("p", i%4)), ListOptions{})
+				var e *Error
+				switch {
+				case err == nil:
+					served.Add(1)
+				case errors.Is(err, ErrRateLimited) && errors.As(err, &e) && e.RetryAfter >= time.Second:
+					refused.Add(1)
+				default:
+					t.Errorf("call: %v", err)
+				}
+				if d := time.Since(start); d > 2*time.Second {
+					t.Errorf("call answered after %v, want ≤ 2s", d)
+				}
+			})
+		}
+		synctest.Wait()
+		var lowErr error
+		wg.Go(func() { _, lowErr = c.ListEndUsers(WithLowPriority(t.Context()), ListOptions{}) })
+		wg.Wait()
+		// 3 at once, then one every 100ms until 2s.
+		if s, r := served.Load(), refused.Load(); s < 20 || s > 23 || s+r != 40 {
+			t.Errorf("served %d, refused %d; want about 22 served and the rest refused", s, r)
+		}
+		if lowErr != nil {
+			t.Errorf("background call: %v", lowErr)
 		}
 	})
 }
