@@ -3,11 +3,15 @@ package store
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"sort"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -238,4 +242,62 @@ func TestConcurrentStartSharesMigrationsAndKey(t *testing.T) {
 	if !bytes.Equal(ro.idKey, keys[0]) {
 		t.Error("a read-only open does not use the shared key")
 	}
+}
+
+// The database dropping every connection (as in a restart) during a load:
+// calls fail as rate limited or succeed, nothing goes to Dixa without a
+// slot, no 429, and calls succeed again by themselves afterwards.
+func TestSharedLimitDatabaseConnectionsDropped(t *testing.T) {
+	base := postgresURL(t)
+	u, err := url.Parse(postgresSchema(t, base))
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	app := "ratelimit-fault-" + strings.TrimPrefix(q.Get("search_path"), "t_")
+	q.Set("application_name", app)
+	u.RawQuery = q.Encode()
+	sim, _, simURL := newSim(t)
+	_, clients := replicas(t, u.String(), simURL, 1, apiclient.WithQueueMax(2*time.Second))
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+
+	var okCalls, refused atomic.Int32
+	call := func() {
+		_, err := clients[0].ListEndUsers(t.Context(), apiclient.ListOptions{PageLimit: 1})
+		switch {
+		case err == nil:
+			okCalls.Add(1)
+		case errors.Is(err, apiclient.ErrRateLimited):
+			refused.Add(1)
+		default:
+			t.Errorf("call: %v", err)
+		}
+	}
+	var wg sync.WaitGroup
+	for i := range 30 {
+		wg.Go(call)
+		if i == 10 {
+			if _, err := admin.ExecContext(t.Context(),
+				`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1`, app); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	wg.Wait()
+	before := okCalls.Load()
+	for range 3 {
+		call()
+	}
+	if okCalls.Load() != before+3 {
+		t.Error("calls did not recover after the connections were dropped")
+	}
+	st := sim.Stats()
+	if st.Total.TooManyRequests != 0 || st.Total.Requests != int(okCalls.Load()) {
+		t.Errorf("simulator: %d requests, %d 429s; want %d (one per successful call) and 0", st.Total.Requests, st.Total.TooManyRequests, okCalls.Load())
+	}
+	t.Logf("%d calls served, %d refused as rate limited", okCalls.Load(), refused.Load())
 }
