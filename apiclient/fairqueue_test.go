@@ -91,6 +91,9 @@ func TestFairQueueCancelledWaiter(t *testing.T) {
 		if a, b := <-got, <-got; a != "c" || b != "d" {
 			t.Errorf("served %s, %s; want c, d", a, b)
 		}
+		synctest.Wait() // d has given its turn up
+		q.mu.Lock()
+		defer q.mu.Unlock()
 		if q.busy || len(q.ring) != 0 || len(q.queues) != 0 {
 			t.Errorf("queue not empty at the end: busy %v ring %v", q.busy, q.ring)
 		}
