@@ -15,7 +15,8 @@ func WithCaller(ctx context.Context, id string) context.Context {
 	return context.WithValue(ctx, callerKey{}, id)
 }
 
-func callerOf(ctx context.Context) string {
+// CallerOf returns the person ctx was marked with by WithCaller ("" if none).
+func CallerOf(ctx context.Context) string {
 	id, _ := ctx.Value(callerKey{}).(string)
 	return id
 }

@@ -178,7 +178,7 @@ func (l *Limiter) waitInteractive(ctx context.Context) error {
 		l.mu.Unlock()
 	}()
 
-	release, err := l.fair.take(ctx, callerOf(ctx))
+	release, err := l.fair.take(ctx, CallerOf(ctx))
 	if err != nil {
 		return err
 	}

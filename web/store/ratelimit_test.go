@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -300,4 +301,30 @@ func TestSharedLimitDatabaseConnectionsDropped(t *testing.T) {
 		t.Errorf("simulator: %d requests, %d 429s; want %d (one per successful call) and 0", st.Total.Requests, st.Total.TooManyRequests, okCalls.Load())
 	}
 	t.Logf("%d calls served, %d refused as rate limited", okCalls.Load(), refused.Load())
+}
+
+// A key file from a single-process start seeds the shared key; a key file
+// that differs from the database's key is refused at start.
+func TestSharedKeyFromFile(t *testing.T) {
+	dbURL := postgresSchema(t, postgresURL(t))
+	dir := t.TempDir()
+	fileKey, err := loadKey(filepath.Join(dir, keyFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(t.Context(), dir, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if !bytes.Equal(s.idKey, fileKey) {
+		t.Error("the key file did not become the shared key")
+	}
+	other := t.TempDir()
+	if _, err := loadKey(filepath.Join(other, keyFile)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(t.Context(), other, dbURL); !errors.Is(err, ErrKeyFile) {
+		t.Errorf("Open with a different key file = %v, want ErrKeyFile", err)
+	}
 }
