@@ -86,6 +86,8 @@ type Bucket interface {
 const (
 	bucketTimeout    = time.Second
 	bucketRetryAfter = 5 * time.Second
+	// sharedMargin is kept between a shared slot and the caller's deadline.
+	sharedMargin = 10 * time.Millisecond
 	// lowJitter spreads the retries of low-priority callers that found a
 	// shared bucket busy.
 	lowJitter = 50 * time.Millisecond
@@ -217,9 +219,11 @@ func (l *Limiter) waitShared(ctx context.Context) error {
 		if err := l.waitBlocked(ctx); err != nil {
 			return err
 		}
+		// A slot is only worth taking if the caller can still use it
+		// after the round trip: leave the deadline some margin.
 		maxWait := time.Duration(1<<63 - 1)
 		if deadline, ok := ctx.Deadline(); ok {
-			maxWait = time.Until(deadline) - time.Millisecond
+			maxWait = time.Until(deadline) - sharedMargin
 		}
 		if maxWait < 0 {
 			return rateLimitedError(0, context.DeadlineExceeded)

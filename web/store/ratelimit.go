@@ -78,17 +78,20 @@ const reserveOK = `(CASE WHEN $5::boolean
 
 // reserveSQL takes a slot (or records why not) in one statement. The SET
 // expressions see the row as it was before this UPDATE, after any
-// concurrent reservation committed: the row lock orders the callers.
+// concurrent reservation committed: the row lock orders the callers. The
+// grant is decided once, in the new tat; RETURNING reads it back as "tat
+// changed" (a grant always moves tat forward), so that the answer cannot
+// disagree with what was recorded.
 const reserveSQL = `UPDATE rate_buckets SET
 	tat = CASE WHEN ` + reserveOK + `
 		THEN GREATEST(tat, clock_timestamp(), blocked_until) + $2::float8 * interval '1 second'
 		ELSE tat END,
-	last_ok = ` + reserveOK + `,
+	prev_tat = tat,
 	last_wait = EXTRACT(EPOCH FROM (CASE WHEN $5::boolean
 		THEN GREATEST(tat, blocked_until, clock_timestamp())
 		ELSE ` + sendAt + ` END) - clock_timestamp())
 WHERE key_hash = $1
-RETURNING last_wait, last_ok`
+RETURNING last_wait, tat <> prev_tat`
 
 // Reserve claims the next slot: see apiclient.Bucket. One round trip.
 func (b *RateBucket) Reserve(ctx context.Context, idleOnly bool, maxWait time.Duration) (time.Duration, bool, error) {

@@ -7,7 +7,7 @@ CREATE TABLE rate_buckets (
     tat           TEXT NOT NULL DEFAULT '',
     blocked_until TEXT NOT NULL DEFAULT '',
     last_wait     REAL NOT NULL DEFAULT 0,
-    last_ok       INTEGER NOT NULL DEFAULT 0
+    prev_tat      TEXT NOT NULL DEFAULT ''
 );
 
 CREATE TABLE shared_keys (
