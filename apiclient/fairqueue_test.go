@@ -286,3 +286,27 @@ func TestClientQueueMax(t *testing.T) {
 		}
 	})
 }
+
+// During a block longer than their deadline, queued callers are refused at
+// once, not when their deadline passes.
+func TestLimiterBlockRefusesQueuedCallersAtOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l := NewLimiter(10, 4)
+		l.BlockUntil(time.Now().Add(10 * time.Second))
+		start := time.Now()
+		var wg sync.WaitGroup
+		for i := range 5 {
+			wg.Go(func() {
+				ctx, cancel := context.WithTimeout(WithCaller(t.Context(), fmt.Sprint(i)), 2*time.Second)
+				defer cancel()
+				if err := l.Wait(ctx); !errors.Is(err, ErrRateLimited) {
+					t.Errorf("Wait = %v, want ErrRateLimited", err)
+				}
+				if d := time.Since(start); d > 0 {
+					t.Errorf("refused after %v, want at once", d)
+				}
+			})
+		}
+		wg.Wait()
+	})
+}

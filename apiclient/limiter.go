@@ -180,6 +180,11 @@ func (l *Limiter) waitInteractive(ctx context.Context) error {
 		l.mu.Unlock()
 	}()
 
+	// A block that outlasts the deadline is known now: say so at once
+	// rather than after queueing.
+	if d := time.Until(l.BlockedUntil()); tooLate(ctx, d) {
+		return rateLimitedError(d, context.DeadlineExceeded)
+	}
 	release, err := l.fair.take(ctx, CallerOf(ctx))
 	if err != nil {
 		return err
