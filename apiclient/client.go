@@ -61,9 +61,11 @@ type Client struct {
 	lim     *Limiter
 	timeout time.Duration
 	maxWait time.Duration
-	retries int
-	log     *slog.Logger
-	observe func(method, route string, status int, d time.Duration, err error)
+	// queueMax bounds an interactive call's wait for one rate-limit slot.
+	queueMax time.Duration
+	retries  int
+	log      *slog.Logger
+	observe  func(method, route string, status int, d time.Duration, err error)
 
 	breakerN    int
 	breakerOpen time.Duration
@@ -120,6 +122,13 @@ func WithTimeout(d time.Duration) Option { return func(c *Client) { c.timeout = 
 // retry is started after it. A call therefore ends within about
 // maxWait + timeout. Default: the timeout.
 func WithMaxWait(d time.Duration) Option { return func(c *Client) { c.maxWait = d } }
+
+// WithQueueMax bounds how long an interactive call (one not marked
+// WithLowPriority) waits for a rate-limit slot: past it the call fails at
+// once with ErrRateLimited and a RetryAfter hint, so that a person gets a
+// quick answer when the budget is spent. 0 (the default) leaves the wait
+// bounded by WithMaxWait only.
+func WithQueueMax(d time.Duration) Option { return func(c *Client) { c.queueMax = d } }
 
 // WithRetries sets how many times a GET is retried after a 429, a 5xx or a
 // connection error, and a write after a 429 (default 3).
@@ -185,7 +194,7 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 		return nil, fmt.Errorf("apiclient: version must be v1 or beta, got %q", c.version)
 	case c.timeout <= 0:
 		return nil, errors.New("apiclient: timeout must be positive")
-	case c.maxWait < 0:
+	case c.maxWait < 0 || c.queueMax < 0:
 		return nil, errors.New("apiclient: max wait must not be negative")
 	case c.retries < 0:
 		return nil, errors.New("apiclient: retries must not be negative")
@@ -287,7 +296,7 @@ func (c *Client) do(ctx context.Context, r call) error {
 			c.observeCall(r, 0, 0, e)
 			return e
 		}
-		if err := c.lim.Wait(waitCtx); err != nil {
+		if err := c.waitSlot(waitCtx); err != nil {
 			c.br.done(probe, outcomeAbandoned)
 			return c.waitFailed(ctx, r, errPath, err, last)
 		}
@@ -311,6 +320,17 @@ func (c *Client) do(ctx context.Context, r call) error {
 			return e
 		}
 	}
+}
+
+// waitSlot waits for a rate-limit slot, an interactive call at most
+// queueMax.
+func (c *Client) waitSlot(ctx context.Context) error {
+	if c.queueMax > 0 && !isLowPriority(ctx) {
+		qctx, cancel := context.WithTimeout(ctx, c.queueMax)
+		defer cancel()
+		ctx = qctx
+	}
+	return c.lim.Wait(ctx)
 }
 
 // waitFailed turns a limiter failure into the call's error.

@@ -3,6 +3,7 @@ package apiclient
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -19,8 +20,15 @@ import (
 // tokens in arrival order. Callers whose context is marked with
 // WithLowPriority (bulk jobs) only take a token when no interactive caller
 // is waiting, so a running import never slows down a person at the console.
+// Within the interactive lane callers are served round-robin across persons
+// (WithCaller), first come first served within one person.
+//
+// The tokens come from a bucket in this process (NewLimiter), or from a
+// Bucket shared by every process using the same API key (NewSharedLimiter).
 type Limiter struct {
-	rl *rate.Limiter
+	rl     *rate.Limiter // the in-process bucket; nil with a shared Bucket
+	bucket Bucket        // the shared bucket; nil in process
+	fair   *fairQueue
 
 	mu           sync.Mutex
 	blockedUntil time.Time
@@ -50,8 +58,48 @@ func NewLimiter(rps float64, burst int) *Limiter {
 	}
 	return &Limiter{
 		rl:   rate.NewLimiter(lim, max(burst, 1)),
+		fair: newFairQueue(),
 		idle: make(chan struct{}),
 	}
+}
+
+// Bucket is a rate-limit bucket shared by several processes that use the
+// same API key (for example a row in a shared database). Durations, not
+// instants, cross the interface, so that the bucket may run on its own
+// clock (the database's) and the callers' clocks may disagree.
+type Bucket interface {
+	// Reserve claims the next send slot and returns how long the caller
+	// must wait before sending. A slot more than maxWait away is not
+	// claimed (ok false, wait says how far away it is). With idleOnly a slot
+	// is claimed only when the bucket is idle (nobody took a slot within the
+	// last interval and no block is in force); otherwise ok is false and
+	// wait says when it may be idle again. The shared block counts: no slot
+	// is before it.
+	Reserve(ctx context.Context, idleOnly bool, maxWait time.Duration) (wait time.Duration, ok bool, err error)
+	// Block stops every process from getting a slot for d from now. It
+	// extends the current block and never shortens it.
+	Block(ctx context.Context, d time.Duration) error
+}
+
+// bucketTimeout bounds one round trip to a shared Bucket; and an
+// unreachable one makes callers retry after bucketRetryAfter.
+const (
+	bucketTimeout    = time.Second
+	bucketRetryAfter = 5 * time.Second
+	// sharedMargin is kept between a shared slot and the caller's deadline.
+	sharedMargin = 10 * time.Millisecond
+	// lowJitter spreads the retries of low-priority callers that found a
+	// shared bucket busy.
+	lowJitter = 50 * time.Millisecond
+)
+
+// NewSharedLimiter returns a Limiter that takes its slots from b. The lanes
+// and per-person fairness work as with NewLimiter among the callers of this
+// process; b makes the processes share one budget and one block. When b
+// fails (its database is down) calls fail with ErrRateLimited: the limiter
+// fails closed, never unlimited.
+func NewSharedLimiter(b Bucket) *Limiter {
+	return &Limiter{bucket: b, fair: newFairQueue(), idle: make(chan struct{})}
 }
 
 type lowPriorityKey struct{}
@@ -73,11 +121,20 @@ func isLowPriority(ctx context.Context) bool {
 // BlockUntil stops every caller from getting a token before t. It extends
 // the current block and never shortens it: two 429s with different hints
 // must not let callers through early.
+//
+// With a shared Bucket the block is also pushed to the bucket for every
+// process. If that fails the block still holds this process; the others
+// learn of it from their own 429.
 func (l *Limiter) BlockUntil(t time.Time) {
 	l.mu.Lock()
-	defer l.mu.Unlock()
 	if t.After(l.blockedUntil) {
 		l.blockedUntil = t
+	}
+	l.mu.Unlock()
+	if d := time.Until(t); l.bucket != nil && d > 0 {
+		ctx, cancel := context.WithTimeout(context.Background(), bucketTimeout)
+		defer cancel()
+		_ = l.bucket.Block(ctx, d)
 	}
 }
 
@@ -123,6 +180,21 @@ func (l *Limiter) waitInteractive(ctx context.Context) error {
 		l.mu.Unlock()
 	}()
 
+	// A block that outlasts the deadline is known now: say so at once
+	// rather than after queueing.
+	if d := time.Until(l.BlockedUntil()); tooLate(ctx, d) {
+		return rateLimitedError(d, context.DeadlineExceeded)
+	}
+	release, err := l.fair.take(ctx, CallerOf(ctx))
+	if err != nil {
+		return err
+	}
+	// The turn is kept until the slot comes: the next slot goes to the
+	// next person in the round-robin.
+	defer release()
+	if l.bucket != nil {
+		return l.waitShared(ctx)
+	}
 	for {
 		if err := l.waitBlocked(ctx); err != nil {
 			return err
@@ -146,6 +218,58 @@ func (l *Limiter) waitInteractive(ctx context.Context) error {
 	}
 }
 
+// waitShared takes a slot from the shared bucket and waits for it.
+func (l *Limiter) waitShared(ctx context.Context) error {
+	for {
+		if err := l.waitBlocked(ctx); err != nil {
+			return err
+		}
+		// A slot is only worth taking if the caller can still use it
+		// after the round trip: leave the deadline some margin.
+		maxWait := time.Duration(1<<63 - 1)
+		if deadline, ok := ctx.Deadline(); ok {
+			maxWait = time.Until(deadline) - sharedMargin
+		}
+		if maxWait < 0 {
+			return rateLimitedError(0, context.DeadlineExceeded)
+		}
+		d, ok, err := l.reserve(ctx, false, maxWait)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return rateLimitedError(d, context.DeadlineExceeded)
+		}
+		if err := sleep(ctx, d); err != nil {
+			return err // the slot is spent: a shared reservation cannot be returned
+		}
+		if !time.Now().Before(l.BlockedUntil()) {
+			return nil
+		}
+		// A 429 arrived while we waited: queue again behind the block.
+	}
+}
+
+// reserve asks the shared bucket for a slot, bounded by bucketTimeout. A
+// bucket that cannot answer is reported as rate limiting (fail closed).
+func (l *Limiter) reserve(ctx context.Context, idleOnly bool, maxWait time.Duration) (time.Duration, bool, error) {
+	rctx, cancel := context.WithTimeout(ctx, bucketTimeout)
+	defer cancel()
+	d, ok, err := l.bucket.Reserve(rctx, idleOnly, maxWait)
+	if err != nil {
+		if ctx.Err() != nil {
+			return 0, false, ctx.Err()
+		}
+		return 0, false, &Error{
+			Message:    "rate limit: the shared rate limiter cannot be reached",
+			RetryAfter: bucketRetryAfter,
+			kind:       ErrRateLimited,
+			cause:      err,
+		}
+	}
+	return d, ok, nil
+}
+
 func (l *Limiter) waitLow(ctx context.Context) error {
 	for {
 		if err := l.waitBlocked(ctx); err != nil {
@@ -164,16 +288,10 @@ func (l *Limiter) waitLow(ctx context.Context) error {
 				return ctx.Err()
 			}
 		}
-		// Never reserve a future token: a reservation would put this caller
-		// ahead of interactive callers that arrive in the meantime. Take a
-		// token only if one is there now, else sleep until one should be.
-		if l.rl.Allow() {
-			return nil
+		ok, d, err := l.takeIdle(ctx)
+		if err != nil || ok {
+			return err
 		}
-		// Round up to whole milliseconds: float rounding must not wake us a
-		// hair before the token exists.
-		d := time.Duration((1 - l.rl.Tokens()) / float64(l.rl.Limit()) * float64(time.Second))
-		d = max((d + time.Millisecond - 1).Truncate(time.Millisecond), time.Millisecond)
 		if tooLate(ctx, d) {
 			return rateLimitedError(d, context.DeadlineExceeded)
 		}
@@ -181,6 +299,28 @@ func (l *Limiter) waitLow(ctx context.Context) error {
 			return err
 		}
 	}
+}
+
+// takeIdle takes a slot for a low-priority caller only if one is free now;
+// otherwise it says how long to sleep before trying again.
+func (l *Limiter) takeIdle(ctx context.Context) (bool, time.Duration, error) {
+	if l.bucket != nil {
+		d, ok, err := l.reserve(ctx, true, 0)
+		if err != nil || ok {
+			return ok, 0, err
+		}
+		return false, d + rand.N(lowJitter) + time.Millisecond, nil
+	}
+	// Never reserve a future token: a reservation would put this caller
+	// ahead of interactive callers that arrive in the meantime. Take a
+	// token only if one is there now, else sleep until one should be.
+	if l.rl.Allow() {
+		return true, 0, nil
+	}
+	// Round up to whole milliseconds: float rounding must not wake us a
+	// hair before the token exists.
+	d := time.Duration((1 - l.rl.Tokens()) / float64(l.rl.Limit()) * float64(time.Second))
+	return false, max((d + time.Millisecond - 1).Truncate(time.Millisecond), time.Millisecond), nil
 }
 
 // waitBlocked sleeps until the shared block has passed. The block may be

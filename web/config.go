@@ -35,6 +35,9 @@ type Config struct {
 	// (https, no trailing slash); each conversation links to
 	// <DixaAppURL>/conversation/<id>. "" shows no such links.
 	DixaAppURL string
+	// UpstreamQueueMax is the longest an interactive request waits for a
+	// Dixa request slot before it is answered 503 with Retry-After.
+	UpstreamQueueMax time.Duration
 
 	// Sign-in.
 	AuthMode           string // dev, header, oidc

@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/sync/singleflight"
 
+	"github.com/example/dixa-console/apiclient"
 	"github.com/example/dixa-console/views"
 	"github.com/example/dixa-console/web/auth"
 	"github.com/example/dixa-console/web/reqctx"
@@ -138,10 +139,11 @@ func (s *Server) signedIn(next http.Handler) http.Handler {
 	})
 }
 
-// withIdentity puts the signed-in person in the context, for handlers and
-// for the page header.
+// withIdentity puts the signed-in person in the context, for handlers, for
+// the page header, and for the Dixa client's per-person fair queue.
 func withIdentity(ctx context.Context, id reqctx.Identity) context.Context {
 	ctx = reqctx.WithIdentity(ctx, id)
+	ctx = apiclient.WithCaller(ctx, id.ID)
 	c := views.ChromeFrom(ctx)
 	c.UserName, c.UserID, c.Role = id.Name, id.ID, id.Role
 	return views.WithChrome(ctx, c)

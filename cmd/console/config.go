@@ -42,6 +42,7 @@ var settings = []setting{
 	{"UPSTREAM_TIMEOUT", "10s", "deadline of one upstream request, and of the wait for the rate limit"},
 	{"CONVERSATIONS_PAGE_LIMIT", "50", "conversations asked of Dixa per page (1 to 1000; a size Dixa refuses falls back to 25, then 10)"},
 	{"DIXA_APP_URL", "", "Dixa's agent interface, e.g. https://acme.dixa.com: conversations link to it (empty: no links)"},
+	{"UPSTREAM_QUEUE_MAX", "2s", "longest a person's request waits for a Dixa request slot; past it the page answers 503 with Retry-After"},
 	{"AUTH_MODE", "", "dev, header or oidc (default: dev with the simulator, else required)"},
 	{"AUTH_HEADER_USER", "X-Forwarded-Email", "header mode: who the user is"},
 	{"AUTH_HEADER_NAME", "X-Forwarded-User", "header mode: display name"},
@@ -274,6 +275,7 @@ func (r *configReader) upstream(c *web.Config) {
 		c.UpstreamBurst = v
 	}
 	c.UpstreamTimeout = r.duration("UPSTREAM_TIMEOUT", 100*time.Millisecond, 5*time.Minute)
+	c.UpstreamQueueMax = r.duration("UPSTREAM_QUEUE_MAX", 100*time.Millisecond, 5*time.Minute)
 }
 
 func (r *configReader) conversations(c *web.Config) {

@@ -79,23 +79,28 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		log.Info("embedded Dixa simulator started", "url", upstreamURL, "endusers", sim.UserCount())
 	}
 
+	db, err := store.Open(ctx, cfg.DataDir, cfg.DatabaseURL)
+	if err != nil {
+		return storeErr(err)
+	}
+	defer db.Close()
+	lim, err := newLimiter(ctx, cfg, db, key)
+	if err != nil {
+		return err
+	}
 	metrics := web.NewMetrics()
 	api, err := apiclient.New(upstreamURL,
 		apiclient.WithAPIKey(key),
 		apiclient.WithVersion(cfg.DixaAPIVersion),
-		apiclient.WithLimiter(apiclient.NewLimiter(cfg.UpstreamRPS, cfg.UpstreamBurst)),
+		apiclient.WithLimiter(lim),
 		apiclient.WithTimeout(cfg.UpstreamTimeout),
+		apiclient.WithQueueMax(cfg.UpstreamQueueMax),
 		apiclient.WithLogger(log.With("component", "apiclient")),
 		apiclient.WithObserver(metrics.ObserveUpstream),
 	)
 	if err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
-	db, err := store.Open(ctx, cfg.DataDir, cfg.DatabaseURL)
-	if err != nil {
-		return storeErr(err)
-	}
-	defer db.Close()
 	srv, err := web.New(cfg, web.Deps{API: api, Logger: log, Metrics: metrics, Store: db})
 	if err != nil {
 		return err
@@ -129,6 +134,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// newLimiter returns the Dixa rate limiter: on PostgreSQL one bucket in the
+// database shared by every replica using the key, else one in this process.
+func newLimiter(ctx context.Context, cfg web.Config, db *store.Store, key string) (*apiclient.Limiter, error) {
+	if db.Dialect() != store.Postgres {
+		return apiclient.NewLimiter(cfg.UpstreamRPS, cfg.UpstreamBurst), nil
+	}
+	b, err := db.RateBucket(ctx, key, cfg.UpstreamRPS, cfg.UpstreamBurst)
+	if err != nil {
+		return nil, err
+	}
+	return apiclient.NewSharedLimiter(b), nil
 }
 
 // storeErr makes a bad key file a configuration error (exit code 2): the

@@ -72,8 +72,10 @@ type Store struct {
 
 // Open opens (creating if needed) the database and applies pending
 // migrations: PostgreSQL when databaseURL is set, otherwise SQLite in
-// dataDir/console.db. The identifier HMAC key lives in
-// dataDir/erasure-hmac.key (created on first start), outside the database.
+// dataDir/console.db. With SQLite the identifier HMAC key lives in
+// dataDir/erasure-hmac.key (created on first start), outside the database;
+// with PostgreSQL it is kept in the database, so that every replica keys
+// erased identifiers and receipts alike (see sharedKey).
 func Open(ctx context.Context, dataDir, databaseURL string) (*Store, error) {
 	s := &Store{now: time.Now}
 	var err error
@@ -83,8 +85,10 @@ func Open(ctx context.Context, dataDir, databaseURL string) (*Store, error) {
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("store: data directory: %w", err)
 	}
-	if s.idKey, err = loadKey(filepath.Join(dataDir, keyFile)); err != nil {
-		return nil, err
+	if databaseURL == "" {
+		if s.idKey, err = loadKey(filepath.Join(dataDir, keyFile)); err != nil {
+			return nil, err
+		}
 	}
 	if databaseURL != "" {
 		s.dialect = Postgres
@@ -115,6 +119,12 @@ func Open(ctx context.Context, dataDir, databaseURL string) (*Store, error) {
 	if err := s.migrate(pctx); err != nil {
 		s.db.Close()
 		return nil, err
+	}
+	if s.dialect == Postgres {
+		if s.idKey, err = s.sharedKey(pctx, filepath.Join(dataDir, keyFile)); err != nil {
+			s.db.Close()
+			return nil, err
+		}
 	}
 	return s, nil
 }
@@ -176,6 +186,13 @@ func OpenReadOnly(ctx context.Context, dataDir, databaseURL string) (*Store, err
 	if v, err := s.SchemaVersion(pctx); err != nil || v == 0 {
 		s.db.Close()
 		return nil, fmt.Errorf("store: %s holds no console database (no applied migrations): %v", where, err)
+	}
+	if s.dialect == Postgres {
+		// The key shared by the replicas, when the schema has one.
+		var key []byte
+		if s.db.QueryRowContext(pctx, `SELECT value FROM shared_keys WHERE name = $1`, idKeyName).Scan(&key) == nil && len(key) == keyLen {
+			s.idKey = key
+		}
 	}
 	return s, nil
 }

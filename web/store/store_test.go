@@ -26,7 +26,7 @@ func eachDB(t *testing.T, fn func(t *testing.T, s *Store)) {
 // TEST_DATABASE_URL. Without one the test is skipped on a developer's
 // machine; under CI (CI set, and not to a false value) it fails, so that a
 // CI run without PostgreSQL cannot pass having tested SQLite only.
-func postgresURL(t *testing.T) string {
+func postgresURL(t testing.TB) string {
 	t.Helper()
 	u := os.Getenv("TEST_DATABASE_URL")
 	if u != "" {
@@ -50,7 +50,7 @@ func openSQLite(t *testing.T) *Store {
 }
 
 // openPostgres opens the store in a schema of its own, dropped afterwards.
-func openPostgres(t *testing.T, base string) *Store {
+func openPostgres(t testing.TB, base string) *Store {
 	t.Helper()
 	s, err := Open(t.Context(), t.TempDir(), postgresSchema(t, base))
 	if err != nil {
@@ -62,7 +62,7 @@ func openPostgres(t *testing.T, base string) *Store {
 
 // postgresSchema creates a schema of its own for the test (dropped
 // afterwards) and returns a database URL that uses it.
-func postgresSchema(t *testing.T, base string) string {
+func postgresSchema(t testing.TB, base string) string {
 	t.Helper()
 	admin, err := sql.Open("pgx", base)
 	if err != nil {
