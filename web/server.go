@@ -15,6 +15,7 @@ import (
 	"github.com/example/dixa-console/apiclient"
 	"github.com/example/dixa-console/static"
 	"github.com/example/dixa-console/views"
+	"github.com/example/dixa-console/web/auth"
 	"github.com/example/dixa-console/web/erasure"
 	"github.com/example/dixa-console/web/reqctx"
 	"github.com/example/dixa-console/web/store"
@@ -73,7 +74,11 @@ func New(cfg Config, d Deps) (*Server, error) {
 		}
 	}
 	s.imports = s.newImports()
-	if s.auth, err = newAuthState(cfg, d.Now); err != nil {
+	var sessionStore auth.Store
+	if s.store != nil {
+		sessionStore = s.store.Sessions()
+	}
+	if s.auth, err = newAuthState(cfg, d.Now, sessionStore); err != nil {
 		return nil, err
 	}
 	h, err := s.routes()
