@@ -64,7 +64,10 @@ type Service struct {
 	// A check that lost a race with another replica, or was cut short by
 	// shutdown, has not failed.
 	OnError func(error)
-	Now     func() time.Time
+	// Lease, when set, lets one tracker of several replicas work at a
+	// time; nil: this one always works (one process).
+	Lease Lease
+	Now   func() time.Time
 	Log     *slog.Logger
 
 	previews previewCache
