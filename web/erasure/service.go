@@ -68,7 +68,7 @@ type Service struct {
 	// time; nil: this one always works (one process).
 	Lease Lease
 	Now   func() time.Time
-	Log     *slog.Logger
+	Log   *slog.Logger
 
 	previews previewCache
 }
