@@ -40,7 +40,7 @@ type Env struct {
 	URL string
 	Cfg web.Config
 	// Logs holds every log line the console wrote.
-	Logs *LogBuffer
+	Logs   *LogBuffer
 	ts     *httptest.Server
 	stopBG context.CancelFunc
 
