@@ -35,6 +35,9 @@ func (s *Server) newErasures(d Deps) (*erasure.Service, error) {
 		Log:      s.log.With("component", "erasure-tracker"),
 		OnError:  s.metrics.erasurePollError,
 	}
+	if s.store.Dialect() == store.Postgres {
+		svc.Lease = s.store.Leases() // one tracker of the replicas works
+	}
 	if sc, ok := any(s.store).(erasure.Scrubber); ok {
 		svc.Scrubber = sc
 	}

@@ -10,13 +10,12 @@ import (
 	"github.com/example/dixa-console/web/conversation"
 	"github.com/example/dixa-console/web/customer"
 	"github.com/example/dixa-console/web/respond"
-	"github.com/example/dixa-console/web/writeguard"
 )
 
 // routes is the console's whole URL surface, with the middleware of each
 // part. Paths are relative to BASE_PATH.
 func (s *Server) routes() (http.Handler, error) {
-	writes := writeguard.New()
+	writes := s.writeGuard()
 	// A nil *store.Store inside the interface would not be nil to Record:
 	// without a store the handlers get a nil interface and log nothing.
 	var auditLog handlers.AuditLogger

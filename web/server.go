@@ -16,6 +16,7 @@ import (
 	"github.com/example/dixa-console/static"
 	"github.com/example/dixa-console/views"
 	"github.com/example/dixa-console/web/agents"
+	"github.com/example/dixa-console/web/auth"
 	"github.com/example/dixa-console/web/customer"
 	"github.com/example/dixa-console/web/erasure"
 	"github.com/example/dixa-console/web/reqctx"
@@ -77,7 +78,11 @@ func New(cfg Config, d Deps) (*Server, error) {
 	}
 	s.imports = s.newImports()
 	s.agents = agents.New(s.api, agents.Options{Log: s.log.With("component", "agent-directory")})
-	if s.auth, err = newAuthState(cfg, d.Now); err != nil {
+	var sessionStore auth.Store
+	if s.store != nil {
+		sessionStore = s.store.Sessions()
+	}
+	if s.auth, err = newAuthState(cfg, d.Now, sessionStore); err != nil {
 		return nil, err
 	}
 	h, err := s.routes()

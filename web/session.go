@@ -42,7 +42,9 @@ type authState struct {
 	now       func() time.Time
 }
 
-func newAuthState(cfg Config, now func() time.Time) (*authState, error) {
+// newAuthState builds sign-in; sessions are kept in sessionStore when it
+// is not nil (the database, shared by replicas), else in memory.
+func newAuthState(cfg Config, now func() time.Time, sessionStore auth.Store) (*authState, error) {
 	if now == nil {
 		now = time.Now
 	}
@@ -54,6 +56,7 @@ func newAuthState(cfg Config, now func() time.Time) (*authState, error) {
 			BasePath: cfg.BasePath,
 			Idle:     cfg.SessionIdle,
 			Absolute: cfg.SessionAbsolute,
+			Store:    sessionStore,
 			Now:      now,
 		}),
 		limiter:   auth.NewPersonLimiter(cfg.PersonRate, cfg.PersonBurst),

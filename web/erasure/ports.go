@@ -80,6 +80,17 @@ type Scrubber interface {
 	ScrubImportRows(ctx context.Context, values []string) (int, error)
 }
 
+// Lease decides which of several trackers (one per replica) works: the
+// holder of a named lease, which it renews while it works. A tracker that
+// stops renewing (its replica died) loses the lease when it expires.
+type Lease interface {
+	// Hold takes or renews the lease name for holder for ttl; false when
+	// another holder has it.
+	Hold(ctx context.Context, name, holder string, ttl time.Duration) (bool, error)
+	// Release gives the lease up.
+	Release(ctx context.Context, name, holder string) error
+}
+
 // Auditor appends one entry to the audit log.
 type Auditor interface {
 	RecordErasure(ctx context.Context, ev Event) error

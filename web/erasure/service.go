@@ -64,8 +64,11 @@ type Service struct {
 	// A check that lost a race with another replica, or was cut short by
 	// shutdown, has not failed.
 	OnError func(error)
-	Now     func() time.Time
-	Log     *slog.Logger
+	// Lease, when set, lets one tracker of several replicas work at a
+	// time; nil: this one always works (one process).
+	Lease Lease
+	Now   func() time.Time
+	Log   *slog.Logger
 
 	previews previewCache
 }

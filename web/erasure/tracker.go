@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/example/dixa-console/apiclient"
 )
 
@@ -108,21 +110,36 @@ func (s *Service) backoff(attempt int) time.Duration {
 	return time.Duration(float64(d) * (0.8 + 0.4*rand.Float64()))
 }
 
+// TrackerLease is the lease of the erasure tracker and its lifetime: the
+// holder renews it at every tick and before every check, and another
+// replica takes over within LeaseTTL of the holder's death.
+const (
+	TrackerLease = "erasure-tracker"
+	LeaseTTL     = 12 * time.Second
+)
+
 // Run is the background tracker: it reconciles and scrubs when it starts
 // and every ReconcileEvery, and checks due requests every Tick, until ctx
-// is cancelled. Its calls to Dixa use the low-priority lane.
+// is cancelled. Its calls to Dixa use the low-priority lane. With a Lease,
+// only the tracker holding it works; the others wait for it to expire.
 func (s *Service) Run(ctx context.Context) {
 	tick := time.NewTicker(orDefault(s.Tracking.Tick, 2*time.Second))
 	defer tick.Stop()
 	every := orDefault(s.Tracking.ReconcileEvery, time.Minute)
+	holder := uuid.NewString()
+	if s.Lease != nil {
+		defer s.Lease.Release(context.WithoutCancel(ctx), TrackerLease, holder)
+	}
 	var last time.Time
 	for {
-		if now := s.now(); last.IsZero() || now.Sub(last) >= every || now.Before(last) {
-			last = now
-			s.Housekeep(ctx)
-		}
-		if _, err := s.Pass(ctx); err != nil && ctx.Err() == nil {
-			s.log().Error("erasure poller pass failed", "err", err)
+		if s.hold(ctx, holder) {
+			if now := s.now(); last.IsZero() || now.Sub(last) >= every || now.Before(last) {
+				last = now
+				s.Housekeep(ctx)
+			}
+			if _, err := s.pass(ctx, func() bool { return s.hold(ctx, holder) }); err != nil && ctx.Err() == nil {
+				s.log().Error("erasure poller pass failed", "err", err)
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -130,6 +147,20 @@ func (s *Service) Run(ctx context.Context) {
 		case <-tick.C:
 		}
 	}
+}
+
+// hold takes or renews the tracker's lease; true when this tracker may
+// work (always, without a Lease). A database that does not answer means
+// no work: another replica may hold the lease.
+func (s *Service) hold(ctx context.Context, holder string) bool {
+	if s.Lease == nil {
+		return true
+	}
+	ok, err := s.Lease.Hold(ctx, TrackerLease, holder, LeaseTTL)
+	if err != nil && ctx.Err() == nil {
+		s.log().Warn("erasure tracker lease not renewed", "err", err)
+	}
+	return ok && err == nil
 }
 
 // Housekeep reconciles requests stuck in approved and finishes pending
@@ -144,14 +175,18 @@ func (s *Service) Housekeep(ctx context.Context) {
 }
 
 // Pass checks every erasure that is due and returns how many it checked.
-func (s *Service) Pass(ctx context.Context) (int, error) {
+func (s *Service) Pass(ctx context.Context) (int, error) { return s.pass(ctx, nil) }
+
+// pass is Pass; mine, when set, is asked before each check and stops the
+// pass when the tracker's lease is lost.
+func (s *Service) pass(ctx context.Context, mine func() bool) (int, error) {
 	due, err := s.Store.DueForPoll(ctx, s.now(), 20)
 	if err != nil {
 		s.failed(ctx, err)
 		return 0, err
 	}
 	for _, e := range due {
-		if ctx.Err() != nil {
+		if ctx.Err() != nil || (mine != nil && !mine()) {
 			break
 		}
 		if _, err := s.Check(apiclient.WithLowPriority(ctx), e); err != nil && !errors.Is(err, ErrStateChanged) {

@@ -48,7 +48,10 @@ type Runner struct {
 	// runner's doing (done or failed), e.g. to write the audit log.
 	OnFinish func(ctx context.Context, j Job)
 
-	// LeaseTTL is how long a claim lasts without renewal (default 30s).
+	// LeaseTTL is how long a claim lasts without renewal (default
+	// DefaultLeaseTTL). While it works on a job the runner renews the
+	// lease every third of it (a heartbeat); a runner whose replica died
+	// loses the job when it expires, and another runner takes it over.
 	LeaseTTL time.Duration
 	// Poll is how often the store is looked at without a Wake (default 2s).
 	Poll time.Duration
@@ -74,12 +77,16 @@ type Runner struct {
 	lastSweep time.Time
 }
 
+// DefaultLeaseTTL is the lease of a job: a replica that dies loses its
+// jobs within it.
+const DefaultLeaseTTL = 12 * time.Second
+
 // NewRunner returns a runner with the defaults.
 func NewRunner(st Store, api API, log *slog.Logger) *Runner {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Runner{Store: st, API: api, Log: log, LeaseTTL: 30 * time.Second, Poll: 2 * time.Second,
+	return &Runner{Store: st, API: api, Log: log, LeaseTTL: DefaultLeaseTTL, Poll: 2 * time.Second,
 		Backoff: time.Second, Settle: 10 * time.Second, Retention: DefaultRetention, SweepEvery: time.Hour,
 		Now: time.Now, owner: uuid.NewString(), wake: make(chan struct{}, 1)}
 }
@@ -119,7 +126,9 @@ func (r *Runner) Run(ctx context.Context) {
 			r.Log.Error("import runner: claim", "err", err)
 		}
 		if ok {
-			r.work(ctx, j)
+			wctx, stop := r.heartbeat(ctx, j.ID)
+			r.work(wctx, j)
+			stop()
 			r.Store.Release(context.WithoutCancel(ctx), j.ID, r.owner)
 			continue
 		}
@@ -131,6 +140,39 @@ func (r *Runner) Run(ctx context.Context) {
 		}
 		t.Stop()
 	}
+}
+
+// heartbeat renews the lease of job id every third of LeaseTTL until the
+// returned stop is called. When the lease is lost (another runner took
+// the job after a renewal failed for too long) the returned context is
+// cancelled: the work stops as at shutdown, its request in flight is
+// re-checked by the new owner.
+func (r *Runner) heartbeat(ctx context.Context, id string) (context.Context, func()) {
+	hctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	ttl := r.LeaseTTL
+	if ttl <= 0 {
+		ttl = DefaultLeaseTTL
+	}
+	go func() {
+		defer close(done)
+		t := time.NewTicker(ttl / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-hctx.Done():
+				return
+			case <-t.C:
+			}
+			ok, err := r.Store.Renew(hctx, id, r.owner, ttl)
+			if err == nil && !ok {
+				r.Log.Warn("import runner: lease lost; another runner has the job", "job", id)
+				cancel()
+				return
+			}
+		}
+	}()
+	return hctx, func() { cancel(); <-done }
 }
 
 // Sweep deletes, with their rows, the jobs that are ready, paused or

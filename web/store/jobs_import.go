@@ -265,8 +265,11 @@ func (st *ImportJobs) UpdateRows(ctx context.Context, jobID string, rows []impor
 // Claim implements importjob.Store.
 func (st *ImportJobs) Claim(ctx context.Context, owner string, states []importjob.State, ttl time.Duration) (importjob.Job, bool, error) {
 	var id string
-	now := st.s.clock()
-	err := st.s.tx(ctx, func(tx *sql.Tx) error {
+	now, err := st.s.dbNow(ctx)
+	if err != nil {
+		return importjob.Job{}, false, err
+	}
+	err = st.s.tx(ctx, func(tx *sql.Tx) error {
 		args := append(stateArgs(states), owner, fmtTime(now))
 		q := `SELECT id FROM jobs WHERE kind LIKE 'import.%' AND state IN (` + placeholders(len(states)) + `)
 			AND (lease_owner = '' OR lease_owner = ? OR lease_until < ?) ORDER BY created_at, id LIMIT 1`
@@ -294,8 +297,12 @@ func (st *ImportJobs) Claim(ctx context.Context, owner string, states []importjo
 
 // Renew implements importjob.Store.
 func (st *ImportJobs) Renew(ctx context.Context, id, owner string, ttl time.Duration) (bool, error) {
+	now, err := st.s.dbNow(ctx)
+	if err != nil {
+		return false, err
+	}
 	res, err := st.s.db.ExecContext(ctx, st.s.q(`UPDATE jobs SET lease_until = ? WHERE id = ? AND lease_owner = ?`),
-		fmtTime(st.s.clock().Add(ttl)), id, owner)
+		fmtTime(now.Add(ttl)), id, owner)
 	if err != nil {
 		return false, fmt.Errorf("store: renew import job lease: %w", err)
 	}

@@ -40,8 +40,9 @@ type Env struct {
 	URL string
 	Cfg web.Config
 	// Logs holds every log line the console wrote.
-	Logs *LogBuffer
-	ts   *httptest.Server
+	Logs   *LogBuffer
+	ts     *httptest.Server
+	stopBG context.CancelFunc
 
 	logins atomic.Int64 // numbers the people Login makes up
 }
@@ -87,12 +88,25 @@ func Config() web.Config {
 // New starts a simulator and a console for the test; both stop with it.
 func New(t testing.TB, o Options) *Env {
 	t.Helper()
+	sim, simURL := startSim(t, o)
+	return startConsole(t, o, sim, simURL, nil)
+}
+
+// startSim starts the simulator of o; it stops with the test.
+func startSim(t testing.TB, o Options) (*dixasim.Sim, string) {
 	so := o.Sim
 	so.APIKey = Key // the simulator's own rate limit stays off unless a test asks for it
 	sim := dixasim.New(so)
 	simSrv := httptest.NewServer(sim)
 	t.Cleanup(simSrv.Close)
+	return sim, simSrv.URL
+}
 
+// startConsole starts a console in front of the simulator at simURL;
+// shared, when set, adjusts its configuration after o.Config (what the
+// replicas of one deployment share).
+func startConsole(t testing.TB, o Options, sim *dixasim.Sim, simURL string, shared func(*web.Config)) *Env {
+	t.Helper()
 	// The console's listener exists before its configuration is final, so
 	// that Options.Config can use the address (cfg.ListenAddr), e.g. for an
 	// OIDC redirect URL.
@@ -103,6 +117,9 @@ func New(t testing.TB, o Options) *Env {
 	cfg.DataDir = t.TempDir()
 	if o.Config != nil {
 		o.Config(&cfg)
+	}
+	if shared != nil {
+		shared(&cfg)
 	}
 	logs := &LogBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -115,7 +132,7 @@ func New(t testing.TB, o Options) *Env {
 		apiclient.WithLogger(log),
 		apiclient.WithObserver(metrics.ObserveUpstream),
 	}, o.Client...)
-	api, err := apiclient.New(simSrv.URL, opts...)
+	api, err := apiclient.New(simURL, opts...)
 	if err != nil {
 		t.Fatalf("apiclient.New: %v", err)
 	}
@@ -147,7 +164,16 @@ func New(t testing.TB, o Options) *Env {
 	sim.ResetStats()
 	ts.Config.Handler = srv
 	ts.Start()
-	return &Env{Sim: sim, API: api, Server: srv, Store: db, URL: ts.URL + cfg.BasePath, Cfg: cfg, Logs: logs, ts: ts}
+	return &Env{Sim: sim, API: api, Server: srv, Store: db, URL: ts.URL + cfg.BasePath, Cfg: cfg, Logs: logs, ts: ts, stopBG: stopBG}
+}
+
+// Stop ends this console as a lost replica ends: its background work (the
+// erasure tracker, the import runner) stops where it is and it serves no
+// more requests. Its leases are left to expire.
+func (e *Env) Stop() {
+	e.stopBG()
+	e.ts.CloseClientConnections()
+	e.ts.Close()
 }
 
 // Client returns an HTTP client with its own cookie jar that does not

@@ -4,9 +4,9 @@
 // between), and one-time form tokens (a double click or a replayed POST
 // writes once).
 //
-// Both are in-process: with several replicas, a lease in the shared
-// database would be needed for the lock (the compare before writing still
-// catches what slips through).
+// New keeps both in the process. NewShared keeps them where several
+// replicas agree (the database): a token is spent wherever it is posted,
+// and saves of one customer are serialised across replicas.
 package writeguard
 
 import (
@@ -23,6 +23,9 @@ import (
 type Guard struct {
 	locks  keyedMutex
 	tokens *onceTokens
+	// shared, when set, holds the tokens and the cross-process lock.
+	shared Shared
+	now    func() time.Time
 }
 
 // Token lifetime and bound: a form left open over lunch still saves; the
@@ -40,23 +43,40 @@ func New() *Guard {
 // Lock waits for the lock of key (an end user id), or for ctx, and returns
 // the function that releases it.
 func (g *Guard) Lock(ctx context.Context, key string) (unlock func(), err error) {
+	if g.shared != nil {
+		return g.lockShared(ctx, key)
+	}
 	return g.locks.Lock(ctx, key)
 }
 
 // Issue returns a fresh one-time token for a form being rendered.
-func (g *Guard) Issue() string { return g.tokens.Issue() }
+func (g *Guard) Issue() string {
+	if g.shared != nil {
+		return newToken()
+	}
+	return g.tokens.Issue()
+}
 
 // Claim marks tok as used by the calling submission (ClaimFirst). When
 // another submission holds it, Claim waits for that one to finish (or for
 // ctx) and reports how it ended, with the result it was finished with.
 func (g *Guard) Claim(ctx context.Context, tok string) (c Claim, result string) {
+	if g.shared != nil {
+		return g.claimShared(ctx, tok)
+	}
 	return g.tokens.Claim(ctx, tok)
 }
 
 // Finish ends a submission that Claim returned ClaimFirst for: state
 // TokenDone with result (where the person was sent), TokenUnknown, or
 // TokenFresh when nothing was written.
-func (g *Guard) Finish(tok string, state State, result string) { g.tokens.Finish(tok, state, result) }
+func (g *Guard) Finish(tok string, state State, result string) {
+	if g.shared != nil {
+		g.finishShared(tok, state, result)
+		return
+	}
+	g.tokens.Finish(tok, state, result)
+}
 
 // keyedMutex serialises work per key. Waiting honours the context.
 type keyedMutex struct {
@@ -107,7 +127,7 @@ type State int
 // TokenUnknown.
 const (
 	TokenFresh   State = iota // issued with a form, not used yet; or released: nothing was written, the form may be sent again
-	tokenRunning              // a submission holding it is being processed
+	TokenRunning              // a submission holding it is being processed
 	TokenDone                 // the write happened: replays get the same answer
 	TokenUnknown              // the write's outcome is unknown: replays must not write
 )
@@ -137,15 +157,20 @@ func newOnceTokens(ttl time.Duration, max int, now func() time.Time) *onceTokens
 
 // Issue returns a fresh token.
 func (t *onceTokens) Issue() string {
-	var b [18]byte
-	rand.Read(b[:])
-	tok := base64.RawURLEncoding.EncodeToString(b[:])
+	tok := newToken()
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.evict()
 	t.m[tok] = &tokenEntry{expires: t.now().Add(t.ttl)}
 	t.order = append(t.order, tok)
 	return tok
+}
+
+// newToken is 18 random bytes, URL-safe.
+func newToken() string {
+	var b [18]byte
+	rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
 // evict drops expired tokens and, past the bound, the oldest ones. Caller
@@ -161,7 +186,7 @@ func (t *onceTokens) evict() {
 		if now.Before(e.expires) && len(t.m) < t.max {
 			break
 		}
-		if e.state == tokenRunning {
+		if e.state == TokenRunning {
 			break // never drop a token a submission is holding
 		}
 		delete(t.m, t.order[n])
@@ -192,7 +217,7 @@ func (t *onceTokens) Claim(ctx context.Context, tok string) (Claim, string) {
 		}
 		switch e.state {
 		case TokenFresh:
-			e.state = tokenRunning
+			e.state = TokenRunning
 			e.done = make(chan struct{})
 			t.mu.Unlock()
 			return ClaimFirst, ""
