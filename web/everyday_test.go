@@ -212,7 +212,7 @@ func TestErasureApprovalShowsWhomAndAsksForTheReference(t *testing.T) {
 	whom := d.Find(`[data-testid=whom]`)
 	for sel, want := range map[string]string{
 		`[data-testid=whom-name]`: "Wanda Whom", `[data-testid=whom-emails]`: "w.whom@example.org",
-		`[data-testid=whom-phones]`: "+4520661133", `[data-testid=whom-conversations]`: "None",
+		`[data-testid=whom-phones]`: "+45 20 66 11 33", `[data-testid=whom-conversations]`: "None",
 	} {
 		if got := whom.Find(sel).Text(); !strings.Contains(got, want) {
 			t.Errorf("%s = %q, want %q", sel, got, want)
