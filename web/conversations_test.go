@@ -108,7 +108,7 @@ func TestProfileConversationsNewestFirst(t *testing.T) {
 	if ids := uuidRe.FindAllString(table.Text(), -1); len(ids) > 0 {
 		t.Errorf("the list shows agent ids as text: %v", ids)
 	}
-	if table.Find(`[data-testid="person"][title*="@"]`).Length() == 0 {
+	if table.Find(`.person[title*="@"]`).Length() == 0 {
 		t.Error("no assignee named with an email in a tooltip")
 	}
 	if d.Find(`[data-testid="all-conversations"]`).Length() != 0 {
@@ -236,12 +236,12 @@ func TestConversationDeletedAgent(t *testing.T) {
 		t.Fatal("no demo conversation is assigned to a deleted agent")
 	}
 	_, body := env.Get(t, c, "/endusers/"+conv.RequesterID+"/conversations/"+strconv.FormatInt(conv.ID, 10))
-	p := euDoc(t, body).Find(`[data-testid="conv-assignee"] [data-testid="person"]`)
+	p := euDoc(t, body).Find(`[data-testid="conv-assignee"] .person`)
 	if p.Text() != "Unknown agent" || p.AttrOr("title", "") != "Agent ID "+conv.AssigneeID() {
 		t.Errorf("assignee reads %q (title %q)", p.Text(), p.AttrOr("title", ""))
 	}
 	_, profile := env.Get(t, c, "/endusers/"+conv.RequesterID)
-	row := euDoc(t, profile).Find(`tr[data-id="` + strconv.FormatInt(conv.ID, 10) + `"] [data-testid="person"]`)
+	row := euDoc(t, profile).Find(`tr[data-id="` + strconv.FormatInt(conv.ID, 10) + `"] .person`)
 	if row.Text() != "Unknown agent" {
 		t.Errorf("profile row's assignee reads %q", row.Text())
 	}
