@@ -64,6 +64,12 @@ func (h *EndUsers) List(w http.ResponseWriter, r *http.Request) {
 	}
 
 	s, err := customer.New(h.PhoneRegion).ParseSearch(q, by)
+	if LiveSearch(r) && (err != nil || !s.Complete()) {
+		// While typing, a term that cannot be searched yet costs nothing.
+		v := views.EndUserList{Query: q, By: by, Pending: pendingMessage(q)}
+		respond.Page(w, r, http.StatusOK, "Customers", listContent(r, v), opts...)
+		return
+	}
 	if err != nil {
 		if ae, ok := apperr.As(err); ok {
 			v := views.EndUserList{Query: q, By: by, Problem: ae.Msg}
@@ -115,6 +121,23 @@ func (h *EndUsers) List(w http.ResponseWriter, r *http.Request) {
 		v.CreateURL = views.WithQuery("/endusers/new", string(s.CreateField()), s.Value)
 	}
 	respond.Page(w, r, http.StatusOK, "Customers", listContent(r, v), opts...)
+}
+
+// LiveSearchHeader marks a search sent while the person is still typing
+// (static/app.js sets it on the search box's as-you-type requests); a
+// submitted search (Enter, the button, a link, a reload) does not carry it.
+const LiveSearchHeader = "X-Live-Search"
+
+// LiveSearch reports whether the request is a search sent while typing.
+func LiveSearch(r *http.Request) bool {
+	return r.Header.Get(LiveSearchHeader) == "1" && respond.IsFragment(r)
+}
+
+func pendingMessage(q string) string {
+	if strings.TrimSpace(q) == "" {
+		return "Type an email address, a phone number or a Dixa ID, or press Enter to list all customers."
+	}
+	return "Keep typing a whole email address, phone number or Dixa ID, or press Enter to search external IDs."
 }
 
 // listContent is the whole page, or only the results region when htmx

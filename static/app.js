@@ -40,6 +40,16 @@
     if (s) s.textContent = "The console could not be reached. Check your connection and try again; nothing you typed was lost.";
   });
 
+  // Search as you type: a request sent because the person typed (not one
+  // they submitted, or a change of the kind) carries X-Live-Search, so the
+  // console searches Dixa only for a term that is already complete.
+  document.addEventListener("htmx:configRequest", function (e) {
+    var d = e.detail, f = d.elt;
+    if (!f || !f.matches || !f.matches("form.search")) return;
+    var ev = d.triggeringEvent;
+    if (ev && ev.type === "input") d.headers["X-Live-Search"] = "1";
+  });
+
   // Print buttons (data-print) are hidden until this script can run them.
   document.querySelectorAll("[data-print]").forEach(function (b) {
     b.hidden = false;
