@@ -69,7 +69,8 @@ func TestBrowserEndUsers(t *testing.T) {
 			{"0045 " + phone[3:], phone},
 		}
 		if u.ExternalID != "" {
-			searches = append(searches, [2]string{u.ExternalID, u.ExternalID})
+			// An external ID is searched when submitted (Enter), not while typed.
+			searches = append(searches, [2]string{u.ExternalID + "\r", u.ExternalID})
 		}
 		for _, q := range searches {
 			typeSearch(t, q[0], q[1])
@@ -82,7 +83,12 @@ func TestBrowserEndUsers(t *testing.T) {
 		if !strings.Contains(loc, "q=") {
 			t.Errorf("the search is not in the URL: %s", loc)
 		}
-		typeSearch(t, "no-such-customer-42", "no-such-customer-42")
+		typeSearch(t, "no-such-customer-42", "")
+		run(t, "hint to press Enter", chromedp.WaitVisible(chromedp.CSS(`[data-testid="search-pending"]`)))
+		if n := euRun(t, ctx, "pending text", chromedp.Evaluate[string](`document.querySelector("[data-testid=search-pending]").textContent`)); !strings.Contains(n, "press Enter to search external IDs") {
+			t.Errorf("pending text %q", n)
+		}
+		typeSearch(t, "no-such-customer-42\r", "no-such-customer-42")
 		run(t, "empty state", chromedp.WaitVisible(chromedp.CSS(`[data-testid="create-from-search"]`)))
 		// A Dixa id opens the profile.
 		typeSearch(t, id, "")

@@ -8,7 +8,7 @@ import (
 
 // Complete reports whether a search term is whole enough to search while
 // it is still being typed: a plain email address whose domain ends in a
-// real top-level domain, a valid phone number or a whole Dixa ID. Any other
+// real top-level domain (or one reserved for examples and tests), a valid phone number or a whole Dixa ID. Any other
 // term (an external ID, a half-typed address) could still grow into the
 // term the person means, so it is searched only when they submit it. The
 // top-level domains that begin .com and .net (co, ne) count as still being
@@ -22,9 +22,15 @@ func (s Search) Complete() bool {
 		if !ValidEmail(s.Value) {
 			return false
 		}
-		_, domain, _ := strings.Cut(s.Value, "@")
-		suffix, icann := publicsuffix.PublicSuffix(strings.ToLower(domain))
-		return icann && suffix != strings.ToLower(domain) && !growing(suffix)
+		_, domain, _ := strings.Cut(strings.ToLower(s.Value), "@")
+		suffix, icann := publicsuffix.PublicSuffix(domain)
+		if !icann {
+			// The names reserved for examples and tests are whole too.
+			tld := domain[strings.LastIndexByte(domain, '.')+1:]
+			icann = tld == "example" || tld == "test" || tld == "invalid" || tld == "localhost"
+			suffix = tld
+		}
+		return icann && suffix != domain && !growing(suffix)
 	}
 	return false
 }

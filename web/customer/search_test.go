@@ -88,6 +88,8 @@ func TestSearchComplete(t *testing.T) {
 		{"alice@brown.co", "", false},
 		{"alice@brown.ne", "", false},
 		{"alice@brown.org", "", true},
+		{"alice@brown.example", "", true},
+		{"alice@brown.exampl", "", false},
 		{"alice@brown", "", false},
 		{"alice@", "", false},
 		{"alice", "", false},
