@@ -15,7 +15,7 @@ import (
 // routes is the console's whole URL surface, with the middleware of each
 // part. Paths are relative to BASE_PATH.
 func (s *Server) routes() (http.Handler, error) {
-	endusers := &handlers.EndUsers{API: s.api, PhoneRegion: s.cfg.PhoneDefaultRegion}
+	endusers := &handlers.EndUsers{API: s.reads, PhoneRegion: s.cfg.PhoneDefaultRegion}
 	writes := writeguard.New()
 	// A nil *store.Store inside the interface would not be nil to Record:
 	// without a store the handlers get a nil interface and log nothing.
@@ -23,12 +23,12 @@ func (s *Server) routes() (http.Handler, error) {
 	if s.store != nil {
 		auditLog = s.store
 	}
-	profile := &handlers.Profile{API: s.api, Defs: customer.NewDefinitions(s.api, customer.DefinitionTTL), Guard: writes, Audit: auditLog}
-	edit := &handlers.Edit{API: s.api, Guard: writes, PhoneRegion: s.cfg.PhoneDefaultRegion, Audit: auditLog}
-	create := &handlers.Create{API: s.api, Guard: writes, PhoneRegion: s.cfg.PhoneDefaultRegion, Audit: auditLog}
+	profile := &handlers.Profile{API: s.reads, Defs: customer.NewDefinitions(s.api, customer.DefinitionTTL), Guard: writes, Audit: auditLog}
+	edit := &handlers.Edit{API: s.reads, Guard: writes, PhoneRegion: s.cfg.PhoneDefaultRegion, Audit: auditLog}
+	create := &handlers.Create{API: s.reads, Guard: writes, PhoneRegion: s.cfg.PhoneDefaultRegion, Audit: auditLog}
 
 	r := chi.NewRouter()
-	r.Use(s.requestContext, s.recoverPanics, s.securityHeaders, s.bodyLimit(1<<20))
+	r.Use(s.requestContext, s.recoverPanics, s.securityHeaders, s.bodyLimit(1<<20), cacheContext)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		// Outside the signed-in routes, but a signed-in person still gets
 		// the header and navigation to find their way back.

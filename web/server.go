@@ -15,6 +15,7 @@ import (
 	"github.com/example/dixa-console/apiclient"
 	"github.com/example/dixa-console/static"
 	"github.com/example/dixa-console/views"
+	"github.com/example/dixa-console/web/dixacache"
 	"github.com/example/dixa-console/web/erasure"
 	"github.com/example/dixa-console/web/reqctx"
 	"github.com/example/dixa-console/web/store"
@@ -35,6 +36,9 @@ type Deps struct {
 	// sign-in limit and the erasure workflow; nil: time.Now. Tests move it
 	// instead of waiting.
 	Now func() time.Time
+	// CacheBus carries cache invalidations to the other replicas; nil:
+	// this process only.
+	CacheBus dixacache.Bus
 }
 
 // Server is the console's HTTP handler and what it holds.
@@ -42,6 +46,9 @@ type Server struct {
 	cfg      Config
 	log      *slog.Logger
 	api      *apiclient.Client
+	cache    *dixacache.Cache // shared Dixa reads (readcache.go)
+	reads    dixacache.Reader // the client for pages: reads through the cache
+	writes   dixacache.Writer // the client for background work: writes drop what they touch
 	assets   *static.Assets
 	metrics  *Metrics
 	handler  http.Handler
@@ -67,6 +74,9 @@ func New(cfg Config, d Deps) (*Server, error) {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	s.htmxCfg = htmxConfig()
+	s.cache = dixacache.New(dixacache.Options{TTL: cfg.CacheTTL, StaleMax: cfg.StaleMax, Bus: d.CacheBus, Now: d.Now})
+	s.reads = dixacache.NewReader(d.API, s.cache)
+	s.writes = s.reads.Writer
 	if s.store != nil {
 		if s.erasures, err = s.newErasures(d); err != nil {
 			return nil, err
