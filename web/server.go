@@ -47,6 +47,7 @@ type Server struct {
 	log      *slog.Logger
 	api      *apiclient.Client
 	cache    *dixacache.Cache // shared Dixa reads (readcache.go)
+	cacheBus dixacache.Bus    // the cache's invalidations to and from other replicas
 	reads    dixacache.Reader // the client for pages: reads through the cache
 	writes   dixacache.Writer // the client for background work: writes drop what they touch
 	assets   *static.Assets
@@ -74,6 +75,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	s.htmxCfg = htmxConfig()
+	s.cacheBus = d.CacheBus
 	s.cache = dixacache.New(dixacache.Options{TTL: cfg.CacheTTL, StaleMax: cfg.StaleMax, Bus: d.CacheBus, Now: d.Now})
 	s.reads = dixacache.NewReader(d.API, s.cache)
 	s.writes = s.reads.Writer
@@ -99,6 +101,9 @@ func New(cfg Config, d Deps) (*Server, error) {
 func (s *Server) Start(ctx context.Context) {
 	if s.erasures != nil {
 		go s.erasures.Run(ctx)
+	}
+	if l, ok := s.cacheBus.(dixacache.Listener); ok {
+		go l.Listen(ctx, s.cache.Apply)
 	}
 	s.imports.start(ctx)
 }

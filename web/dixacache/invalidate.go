@@ -18,6 +18,9 @@ const (
 	KindUser   = "user"
 	KindErased = "erased"
 	KindLists  = "lists"
+	// KindAll drops every entry (a replica that lost its connection to
+	// the other replicas' events may have missed some).
+	KindAll = "all"
 )
 
 // Bus carries invalidations to the other replicas. Publish sends an event
@@ -25,6 +28,12 @@ const (
 // process (SQLite) there is no bus.
 type Bus interface {
 	Publish(ctx context.Context, e Event) error
+}
+
+// Listener is a Bus that also receives the other replicas' events; the
+// server runs Listen with Cache.Apply until it stops.
+type Listener interface {
+	Listen(ctx context.Context, apply func(Event))
 }
 
 // Invalidate drops everything held about the end user and every list and
@@ -65,6 +74,10 @@ func (c *Cache) Apply(e Event) {
 		c.dropOwner(e.ID)
 	case KindUser:
 		c.dropOwner(e.ID)
+	case KindAll:
+		for c.lru.Len() > 0 {
+			c.remove(c.lru.Back())
+		}
 	}
 	for k := range c.lists {
 		c.remove(c.items[k])
