@@ -45,7 +45,7 @@ func TestBrowserEndUsers(t *testing.T) {
 		)
 		if understood != "" {
 			run(t, "results for "+q, chromedp.Poll[chromedp.Void](
-				`(document.querySelector("#results [data-testid=search-summary]") || {}).textContent.includes(`+jsString(understood)+`)`,
+				`((document.querySelector("#results [data-testid=search-summary]") || {}).textContent || "").includes(`+jsString(understood)+`)`,
 				chromedp.WithPollingTimeout(5*time.Second)))
 		}
 	}
