@@ -64,6 +64,13 @@ func (h *EndUsers) List(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s, err := customer.New(h.PhoneRegion).ParseSearch(q, by)
+	typing := respond.IsFragment(r) && r.Header.Get(TypingHeader) == "1"
+	if err != nil && typing {
+		// A term half typed is not yet a mistake: say what Enter does.
+		v := views.EndUserList{Query: q, By: by, Typing: "keep typing, or press Enter to search"}
+		respond.Page(w, r, http.StatusOK, "Customers", listContent(r, v), opts...)
+		return
+	}
 	if err != nil {
 		if ae, ok := apperr.As(err); ok {
 			v := views.EndUserList{Query: q, By: by, Problem: ae.Msg}
@@ -80,7 +87,7 @@ func (h *EndUsers) List(w http.ResponseWriter, r *http.Request) {
 	}
 	v := views.EndUserList{Query: q, By: by, Kind: string(s.Kind), KindLabel: s.Kind.Label(), Searched: s.Value,
 		Fallback: s.Fallback, PhoneHint: s.PhoneHint}
-	if respond.IsFragment(r) && r.Header.Get(TypingHeader) == "1" && !s.Complete() {
+	if typing && !s.Complete() {
 		v.Typing = s.EnterHint()
 		respond.Page(w, r, http.StatusOK, "Customers", listContent(r, v), opts...)
 		return

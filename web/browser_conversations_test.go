@@ -32,7 +32,7 @@ var inertChecks = []struct{ name, js string }{
 	{"a script ran", `window.__hostileRan ? ["window.__hostileRan"] : []`},
 	{"markup from the content", `[...document.querySelectorAll("[data-testid=conversation]")].flatMap(c => [...c.querySelectorAll("script, style, iframe, form, img, svg, math, object, embed, link, meta, base, input")]).map(e => e.outerHTML.slice(0, 80))`},
 	{"script links", `[...document.querySelectorAll("a[href]")].filter(a => /^(javascript|data|vbscript):$/i.test(a.protocol)).map(a => a.getAttribute("href"))`},
-	{"links out of the console from the content", `[...document.querySelectorAll("[data-testid=conversation] a[href]")].filter(a => a.host !== location.host && !a.matches("[data-testid=dixa-link]")).map(a => a.getAttribute("href"))`},
+	{"links out of the console from the content", `[...document.querySelectorAll("[data-testid=conversation] a[href]")].filter(a => !/^(mailto|tel):$/i.test(a.protocol) && a.host !== location.host && !a.matches("[data-testid=dixa-link]")).map(a => a.getAttribute("href"))`},
 	{"stylesheets other than the console's", `[...document.styleSheets].filter(s => !s.href || !s.href.includes("/static/")).map(s => String(s.href))`},
 	{"event handler attributes", `[...document.querySelectorAll("[data-testid=conversation] *")].flatMap(e => [...e.attributes].filter(a => /^on/i.test(a.name) || a.name === "style").map(a => e.tagName + " " + a.name))`},
 	// The page's own content; the header is the layout's.

@@ -46,7 +46,7 @@ func TestBrowserEndUsers(t *testing.T) {
 		)
 		if understood != "" {
 			run(t, "results for "+q, chromedp.Poll[chromedp.Void](
-				`(document.querySelector("#results [data-testid=search-summary]") || {}).textContent.includes(`+jsString(understood)+`)`,
+				`((document.querySelector("#results [data-testid=search-summary]") || {}).textContent || "").includes(`+jsString(understood)+`)`,
 				chromedp.WithPollingTimeout(5*time.Second)))
 		}
 	}
@@ -70,7 +70,8 @@ func TestBrowserEndUsers(t *testing.T) {
 			{"0045 " + phone[3:], phone},
 		}
 		if u.ExternalID != "" {
-			searches = append(searches, [2]string{u.ExternalID, u.ExternalID})
+			// An external ID is searched when submitted (Enter), not while typed.
+			searches = append(searches, [2]string{u.ExternalID + "\r", u.ExternalID})
 		}
 		for _, q := range searches {
 			typeSearch(t, q[0], q[1])

@@ -91,6 +91,11 @@ type Config struct {
 	// rows and their problems) are kept before they are deleted (zero: 30
 	// days).
 	ImportRetention time.Duration
+	// CacheTTL is how long a Dixa read is served to everyone from the
+	// shared cache (zero: 15 seconds); StaleMax is how old held data may
+	// be when shown, with a notice, because Dixa's budget is spent (zero:
+	// 5 minutes).
+	CacheTTL, StaleMax time.Duration
 
 	LogFormat string
 	LogLevel  string

@@ -25,7 +25,7 @@ const maxSpendWait = 10 * time.Second
 func (s *Server) newErasures(d Deps) (*erasure.Service, error) {
 	svc := &erasure.Service{
 		Store:    s.store,
-		Dixa:     s.api,
+		Dixa:     s.writes,
 		Audit:    erasureAudit{s.store},
 		Spend:    s.spendPersonBudget,
 		Describe: describeDixaError,

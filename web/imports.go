@@ -31,7 +31,7 @@ func (s *Server) newImports() *importsState {
 	in := &importsState{store: st}
 	in.h = &handlers.Imports{Store: st, Defs: s.api, Audit: audit, PhoneRegion: s.cfg.PhoneDefaultRegion,
 		MaxBytes: handlers.DefaultImportMaxBytes, RPS: s.cfg.UpstreamRPS}
-	in.runner = importjob.NewRunner(st, s.api, s.log.With("component", "import-runner"))
+	in.runner = importjob.NewRunner(st, s.writes, s.log.With("component", "import-runner"))
 	in.runner.Retention = s.cfg.ImportRetention // zero: the runner's default, 30 days
 	in.runner.OnFinish = in.h.OnFinish
 	in.h.Runner = in.runner

@@ -158,7 +158,7 @@ func TestReplicaErasureApprovedTwiceAnonymizesOnce(t *testing.T) {
 	codes := make([]int, 2)
 	for i := range 2 {
 		wg.Go(func() {
-			resp, err := rpPost(t.Context(), rs[i+1], leads[i], "/erasures/"+rid+"/approve", url.Values{"comment": {"ok"}})
+			resp, err := rpPost(t.Context(), rs[i+1], leads[i], "/erasures/"+rid+"/approve", url.Values{"comment": {"ok"}, "confirmReference": {"DSAR-REPLICAS"}})
 			if err != nil {
 				t.Error(err)
 				return

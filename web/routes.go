@@ -27,15 +27,15 @@ func (s *Server) routes() (http.Handler, error) {
 	if s.erasures != nil {
 		marks = s.erasures
 	}
-	endusers := &handlers.EndUsers{API: s.api, PhoneRegion: s.cfg.PhoneDefaultRegion, Erased: marks}
-	profile := &handlers.Profile{API: s.api, Defs: customer.NewDefinitions(s.api, customer.DefinitionTTL), Guard: writes, Audit: auditLog, Erased: marks,
-		Convs: conversation.NewLister(s.api, s.cfg.ConversationsPageLimit), Agents: s.agents}
-	edit := &handlers.Edit{API: s.api, Guard: writes, PhoneRegion: s.cfg.PhoneDefaultRegion, Audit: auditLog, Erased: marks}
-	create := &handlers.Create{API: s.api, Guard: writes, PhoneRegion: s.cfg.PhoneDefaultRegion, Audit: auditLog, Erased: marks}
+	endusers := &handlers.EndUsers{API: s.reads, PhoneRegion: s.cfg.PhoneDefaultRegion, Erased: marks}
+	profile := &handlers.Profile{API: s.reads, Defs: customer.NewDefinitions(s.api, customer.DefinitionTTL), Guard: writes, Audit: auditLog, Erased: marks,
+		Convs: conversation.NewLister(s.reads, s.cfg.ConversationsPageLimit), Agents: s.agents}
+	edit := &handlers.Edit{API: s.reads, Guard: writes, PhoneRegion: s.cfg.PhoneDefaultRegion, Audit: auditLog, Erased: marks}
+	create := &handlers.Create{API: s.reads, Guard: writes, PhoneRegion: s.cfg.PhoneDefaultRegion, Audit: auditLog, Erased: marks}
 	convs := &handlers.Conversations{API: s.api, Agents: s.agents, Audit: auditLog, DixaAppURL: s.cfg.DixaAppURL}
 
 	r := chi.NewRouter()
-	r.Use(s.requestContext, s.recoverPanics, s.securityHeaders, s.bodyLimit(1<<20))
+	r.Use(s.requestContext, s.recoverPanics, s.securityHeaders, s.bodyLimit(1<<20), cacheContext)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		// Outside the signed-in routes, but a signed-in person still gets
 		// the header and navigation to find their way back.

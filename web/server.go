@@ -18,6 +18,7 @@ import (
 	"github.com/example/dixa-console/web/agents"
 	"github.com/example/dixa-console/web/auth"
 	"github.com/example/dixa-console/web/customer"
+	"github.com/example/dixa-console/web/dixacache"
 	"github.com/example/dixa-console/web/erasure"
 	"github.com/example/dixa-console/web/reqctx"
 	"github.com/example/dixa-console/web/store"
@@ -38,6 +39,9 @@ type Deps struct {
 	// sign-in limit and the erasure workflow; nil: time.Now. Tests move it
 	// instead of waiting.
 	Now func() time.Time
+	// CacheBus carries cache invalidations to the other replicas; nil:
+	// this process only.
+	CacheBus dixacache.Bus
 }
 
 // Server is the console's HTTP handler and what it holds.
@@ -45,6 +49,10 @@ type Server struct {
 	cfg      Config
 	log      *slog.Logger
 	api      *apiclient.Client
+	cache    *dixacache.Cache // shared Dixa reads (readcache.go)
+	cacheBus dixacache.Bus    // the cache's invalidations to and from other replicas
+	reads    dixacache.Reader // the client for pages: reads through the cache
+	writes   dixacache.Writer // the client for background work: writes drop what they touch
 	assets   *static.Assets
 	metrics  *Metrics
 	handler  http.Handler
@@ -71,6 +79,10 @@ func New(cfg Config, d Deps) (*Server, error) {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	s.htmxCfg = htmxConfig()
+	s.cacheBus = d.CacheBus
+	s.cache = dixacache.New(dixacache.Options{TTL: cfg.CacheTTL, StaleMax: cfg.StaleMax, Bus: d.CacheBus, Now: d.Now})
+	s.reads = dixacache.NewReader(d.API, s.cache)
+	s.writes = s.reads.Writer
 	if s.store != nil {
 		if s.erasures, err = s.newErasures(d); err != nil {
 			return nil, err
@@ -99,6 +111,9 @@ func New(cfg Config, d Deps) (*Server, error) {
 func (s *Server) Start(ctx context.Context) {
 	if s.erasures != nil {
 		go s.erasures.Run(ctx)
+	}
+	if l, ok := s.cacheBus.(dixacache.Listener); ok {
+		go l.Listen(ctx, s.cache.Apply)
 	}
 	s.imports.start(ctx)
 	go s.agents.Run(ctx)

@@ -69,6 +69,8 @@ var settings = []setting{
 	{"STEP_UP_MAX_AGE", "15m", "how recent a sign-in must be to request or approve an erasure"},
 	{"ERASURE_ALERT_AFTER", "24h", "an erasure Dixa has not processed after this long shows in console_erasures_unprocessed_overdue"},
 	{"IMPORT_RETENTION", "720h", "how long finished import jobs' results are kept (1h to 8760h)"},
+	{"CACHE_TTL", "15s", "how long a Dixa read is shared from the cache (1s to 5m)"},
+	{"STALE_MAX", "5m", "how old cached data may be when shown, with a notice, because Dixa's budget is spent (1s to 1h)"},
 	{"PHONE_DEFAULT_REGION", "DK", "region for phone numbers typed without +"},
 	{"LOG_FORMAT", "text", "text or json"},
 	{"LOG_LEVEL", "info", "debug, info, warn or error"},
@@ -440,6 +442,8 @@ func (r *configReader) storage(c *web.Config) {
 		r.bad("DATABASE_URL", "want a postgres:// URL")
 	}
 	c.ImportRetention = r.duration("IMPORT_RETENTION", time.Hour, 365*24*time.Hour)
+	c.CacheTTL = r.duration("CACHE_TTL", time.Second, 5*time.Minute)
+	c.StaleMax = r.duration("STALE_MAX", time.Second, time.Hour)
 }
 
 func (r *configReader) policy(c *web.Config) {

@@ -101,7 +101,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
-	srv, err := web.New(cfg, web.Deps{API: api, Logger: log, Metrics: metrics, Store: db})
+	deps := web.Deps{API: api, Logger: log, Metrics: metrics, Store: db}
+	if bus := db.CacheBus(cfg.DatabaseURL, log.With("component", "cache-bus")); bus != nil {
+		// Several replicas: each one's writes invalidate every cache.
+		deps.CacheBus = bus
+	}
+	srv, err := web.New(cfg, deps)
 	if err != nil {
 		return err
 	}

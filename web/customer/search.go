@@ -81,7 +81,7 @@ func (s Search) OffersCreate() bool {
 func (s Search) Complete() bool {
 	switch s.Kind {
 	case SearchEmail:
-		return ValidEmail(s.Value)
+		return wholeEmail(s.Value)
 	case SearchPhone, SearchID:
 		return true
 	case SearchExternalID:

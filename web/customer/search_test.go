@@ -126,3 +126,35 @@ func TestSearchPhoneHint(t *testing.T) {
 		t.Errorf("unreadable national number: %q does not name the region", msg)
 	}
 }
+func TestSearchComplete(t *testing.T) {
+	r := New("DK")
+	for _, c := range []struct {
+		q, by string
+		want  bool
+	}{
+		{"alice@brown.com", "", true},
+		{"alice@brown.co.uk", "", true},
+		{"alice@brown.c", "", false},
+		{"alice@brown.co", "", false},
+		{"alice@brown.ne", "", false},
+		{"alice@brown.org", "", true},
+		{"alice@brown.example", "", true},
+		{"alice@brown.exampl", "", false},
+		{"alice@brown", "", false},
+		{"alice@", "", false},
+		{"alice", "", false},
+		{"alice", "email", false},
+		{"+45 20 12 34 56", "", true},
+		{"3f1c9a7e-0b7d-4c55-9a39-2f1e8f6b1d2a", "", true},
+		{"#12345678", "", false},
+		{"", "", false},
+	} {
+		s, err := r.ParseSearch(c.q, c.by)
+		if err != nil {
+			t.Fatalf("%q: %v", c.q, err)
+		}
+		if got := s.Complete(); got != c.want {
+			t.Errorf("%q by %q: Complete = %v, want %v", c.q, c.by, got, c.want)
+		}
+	}
+}

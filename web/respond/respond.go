@@ -17,6 +17,7 @@ import (
 
 	"github.com/example/dixa-console/apiclient"
 	"github.com/example/dixa-console/views"
+	"github.com/example/dixa-console/web/dixacache"
 	"github.com/example/dixa-console/web/reqctx"
 )
 
@@ -51,6 +52,7 @@ func Page(w http.ResponseWriter, r *http.Request, status int, title string, cont
 		o(&c)
 	}
 	ctx = views.WithChrome(ctx, c)
+	content = withStaleNotice(r, content)
 	comp := content
 	if !IsFragment(r) {
 		comp = templ.ComponentFunc(func(ctx context.Context, w2 io.Writer) error {
@@ -242,5 +244,31 @@ func Error(w http.ResponseWriter, r *http.Request, err error) {
 		w.Header().Set("Retry-After", strconv.Itoa(int((e.RetryAfter+time.Second-1)/time.Second)))
 	}
 	v := views.ErrorView{Status: e.Status, Title: e.Title, Message: e.Message, CorrelationID: reqctx.RequestID(ctx), Retry: e.RetryAfter > 0}
-	Page(w, r, e.Status, e.Title, views.ErrorPage(v))
+	page := views.ErrorPage(v)
+	if secs := int((e.RetryAfter + time.Second - 1) / time.Second); e.Status == http.StatusServiceUnavailable && secs > 0 && secs <= 60 && r.Method == http.MethodGet {
+		// A busy Dixa passes: the page asks again by itself.
+		errPage := page
+		page = templ.ComponentFunc(func(ctx context.Context, w io.Writer) error {
+			if err := errPage.Render(ctx, w); err != nil {
+				return err
+			}
+			return views.AutoRetry(r.URL.RequestURI(), secs).Render(ctx, w)
+		})
+	}
+	Page(w, r, e.Status, e.Title, page)
+}
+
+// withStaleNotice heads content with a notice when some of its data was
+// served from the cache because Dixa's budget was spent.
+func withStaleNotice(r *http.Request, content templ.Component) templ.Component {
+	age, stale := dixacache.StaleAge(r.Context())
+	if !stale {
+		return content
+	}
+	return templ.ComponentFunc(func(ctx context.Context, w io.Writer) error {
+		if err := views.StaleNotice(views.Ago(int(age/time.Second)), r.URL.RequestURI()).Render(ctx, w); err != nil {
+			return err
+		}
+		return content.Render(ctx, w)
+	})
 }

@@ -1,0 +1,62 @@
+package dixacache
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+type freshKey struct{}
+
+// WithFresh marks reads made with ctx as needing Dixa's current data: the
+// cache neither serves nor waits for a held entry (a reload, a write's
+// conflict check, an erasure), but keeps what it fetched.
+func WithFresh(ctx context.Context) context.Context {
+	return context.WithValue(ctx, freshKey{}, true)
+}
+
+// Fresh reports whether ctx asks for current data.
+func Fresh(ctx context.Context) bool {
+	b, _ := ctx.Value(freshKey{}).(bool)
+	return b
+}
+
+type staleKey struct{}
+
+// StaleNote records, for one request, how old the oldest data served
+// because Dixa was busy is.
+type StaleNote struct {
+	mu  sync.Mutex
+	age time.Duration
+	set bool
+}
+
+// WithStaleNote gives ctx a note that reads fill in when they serve old
+// data.
+func WithStaleNote(ctx context.Context) (context.Context, *StaleNote) {
+	n := &StaleNote{}
+	return context.WithValue(ctx, staleKey{}, n), n
+}
+
+// StaleAge returns the oldest age of data served from ctx's request
+// because Dixa was busy; ok is false when everything was current.
+func StaleAge(ctx context.Context) (time.Duration, bool) {
+	n, _ := ctx.Value(staleKey{}).(*StaleNote)
+	if n == nil {
+		return 0, false
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.age, n.set
+}
+
+func noteStale(ctx context.Context, age time.Duration) {
+	n, _ := ctx.Value(staleKey{}).(*StaleNote)
+	if n == nil {
+		return
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.set = true
+	n.age = max(n.age, age)
+}

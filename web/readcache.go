@@ -1,0 +1,33 @@
+package web
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/example/dixa-console/web/dixacache"
+)
+
+// cacheContext sets how a request may use the shared Dixa read cache. A
+// reload (Cache-Control: no-cache or max-age=0, Pragma: no-cache), a
+// "refresh" link (fresh=1) and every write (its conflict check) read
+// Dixa's current data; other reads may be served from the cache, and
+// from older data with a notice when Dixa's budget is spent.
+func cacheContext(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, _ := dixacache.WithStaleNote(r.Context())
+		if wantsFresh(r) {
+			ctx = dixacache.WithFresh(ctx)
+		}
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+func wantsFresh(r *http.Request) bool {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		return true
+	}
+	cc := strings.ToLower(r.Header.Get("Cache-Control"))
+	return strings.Contains(cc, "no-cache") || strings.Contains(cc, "max-age=0") ||
+		strings.Contains(strings.ToLower(r.Header.Get("Pragma")), "no-cache") ||
+		r.URL.Query().Get("fresh") == "1"
+}
