@@ -14,9 +14,11 @@ import (
 // instead of evaluating it (OWASP "CSV injection"). Customers write their
 // own names, so every exported cell goes through it. A cell that already
 // starts with quotes before one of those characters gets one more, so that
-// UnescapeCell gives back every value as it was.
+// UnescapeCell gives back every value as it was. A phone number in E.164
+// (a "+" and 1 to 15 digits, nothing else) is not a formula and is written
+// as it is, so that it can be copied and dialled from the file.
 func EscapeCell(s string) string {
-	if formulaLike(s) {
+	if formulaLike(s) && !isE164(s) {
 		return "'" + s
 	}
 	return s
@@ -30,6 +32,19 @@ func UnescapeCell(s string) string {
 		return s[1:]
 	}
 	return s
+}
+
+// isE164 reports whether s is a "+" followed by 1 to 15 digits only.
+func isE164(s string) bool {
+	if len(s) < 2 || len(s) > 16 || s[0] != '+' {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // formulaLike reports whether s, after any leading single quotes, starts
