@@ -118,15 +118,25 @@ func WriteResults(ctx context.Context, st Store, j Job, w io.Writer) error {
 	})
 }
 
-// WriteProblems writes problems.csv: row, kind, problem, for every row the
-// dry run found a problem with.
+// WriteProblems writes problems.csv: row, kind, problem, then the row's
+// original cells under the file's own column names, for every row the dry
+// run found a problem with (cells are empty where none are kept: a row
+// refused by the check against Dixa, or one of an erased person).
 func WriteProblems(ctx context.Context, st Store, j Job, w io.Writer) error {
 	cw := NewWriter(w)
-	if err := cw.Write("row", "kind", "problem"); err != nil {
+	if err := cw.Write(append([]string{"row", "kind", "problem"}, j.Header...)...); err != nil {
 		return err
 	}
 	return writeRows(ctx, st, j.ID, RowsProblems, cw, func(r Row) []string {
-		return []string{strconv.Itoa(r.Num), r.Kind, r.Problem}
+		rec := []string{strconv.Itoa(r.Num), r.Kind, r.Problem}
+		for i := range j.Header {
+			cell := ""
+			if i < len(r.Item.Original) {
+				cell = r.Item.Original[i]
+			}
+			rec = append(rec, cell)
+		}
+		return rec
 	})
 }
 
