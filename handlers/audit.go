@@ -69,6 +69,11 @@ func (h *Audit) List(w http.ResponseWriter, r *http.Request) {
 		respond.Error(w, r, err)
 		return
 	}
+	if f.Inverted() {
+		v.Error = "The 'from' day is after the 'to' day. Pick a 'from' day on or before the 'to' day."
+		respond.Page(w, r, http.StatusUnprocessableEntity, "Audit log", views.AuditPage(v), respond.Section("audit"))
+		return
+	}
 	if b := r.URL.Query().Get("before"); b != "" {
 		n, err := strconv.ParseInt(b, 10, 64)
 		if err != nil || n < 1 {
@@ -122,6 +127,10 @@ func (h *Audit) CSV(w http.ResponseWriter, r *http.Request) {
 	f, _, err := auditFilter(r)
 	if err != nil {
 		respond.Error(w, r, err)
+		return
+	}
+	if f.Inverted() {
+		respond.Error(w, r, respond.Unprocessable("The 'from' day is after the 'to' day."))
 		return
 	}
 	f.Ascending, f.Limit = true, 1000

@@ -78,12 +78,48 @@ func (h *Imports) index(w http.ResponseWriter, r *http.Request, status int, f vi
 	}
 	f.MaxSize = strings.TrimSpace(humanSize(h.maxBytes()))
 	v := views.ImportsPage{Form: f}
+	if status == http.StatusOK { // a refused upload shown again spends no request
+		v.Attrs, v.AttrsUnavailable = h.attrColumns(r)
+	}
 	for _, j := range jobs {
 		v.Jobs = append(v.Jobs, views.ImportJobRow{ID: j.ID, FileName: j.FileName, ModeLabel: j.Mode.Label(),
 			State: string(j.State), StateLabel: j.State.Label(), CreatedBy: j.CreatedByName, Created: j.CreatedAt,
 			Total: j.Total, OK: j.OK, Failed: j.Failed, Invalid: j.Invalid})
 	}
 	respond.Page(w, r, status, "Imports", views.ImportsIndex(v), respond.Section("imports"))
+}
+
+// attrColumns reads today's custom attribute columns (one request), or
+// says they could not be read.
+func (h *Imports) attrColumns(r *http.Request) ([]importjob.AttrColumn, bool) {
+	if h.Defs == nil {
+		return nil, true
+	}
+	defs, err := h.Defs.ListCustomAttributeDefinitions(r.Context())
+	if err != nil {
+		reqctx.Logger(r.Context()).Warn("imports page: attribute definitions not loaded", "err", err)
+		return nil, true
+	}
+	return importjob.AttrColumns(defs), false
+}
+
+// Template serves GET /imports/template.csv: a header row with the
+// standard columns and the custom attributes an import can set today.
+func (h *Imports) Template(w http.ResponseWriter, r *http.Request) {
+	if !allowed(w, r, h.Audit, role.Lead) {
+		return
+	}
+	defs, err := h.Defs.ListCustomAttributeDefinitions(r.Context())
+	if err != nil {
+		respond.Error(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="customers-import-template.csv"`)
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	if err := importjob.WriteTemplate(w, defs); err != nil {
+		reqctx.Logger(r.Context()).Error("import template not written", "err", err)
+	}
 }
 
 // Upload serves POST /imports (multipart: file, mode, batchSize): it reads

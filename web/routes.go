@@ -100,6 +100,7 @@ func (s *Server) routes() (http.Handler, error) {
 				r.Use(s.requireRole(role.Lead))
 				r.Get("/endusers/export.csv", s.imports.export.CSV)
 				r.Get("/imports", s.imports.h.Index)
+				r.Get("/imports/template.csv", s.imports.h.Template)
 				r.Post("/imports", s.imports.h.Upload)
 				r.Get("/imports/{jid}", s.imports.h.Show)
 				r.Post("/imports/{jid}/start", s.imports.h.Start)

@@ -25,6 +25,12 @@ type Filter struct {
 	Ascending bool
 }
 
+// Inverted reports whether the filter's From comes after its To, a range
+// that can hold no entry.
+func (f Filter) Inverted() bool {
+	return !f.From.IsZero() && !f.To.IsZero() && !f.From.Before(f.To)
+}
+
 // DefaultLimit is the number of entries a Filter without a Limit returns.
 const DefaultLimit = 100
 

@@ -186,6 +186,23 @@ func TestUpdateModeMatchAndPatchSemantics(t *testing.T) {
 	}
 }
 
+// TestEscapeCellLeavesE164: a phone number in E.164 (a "+" and digits
+// only) is written as it is; anything else starting with "+" is quoted.
+func TestEscapeCellLeavesE164(t *testing.T) {
+	for in, want := range map[string]string{
+		"+4520123456": "+4520123456", "+1": "+1", "+4": "+4",
+		"+45 2012": "'+45 2012", "+45-2012": "'+45-2012", "+": "'+", "+1+1": "'+1+1", "+45201234561234567": "'+45201234561234567",
+		"+SUM(A1)": "'+SUM(A1)", "'+4520123456": "''+4520123456", "+4520123456\n": "'+4520123456\n",
+	} {
+		if got := EscapeCell(in); got != want {
+			t.Errorf("EscapeCell(%q) = %q, want %q", in, got, want)
+		}
+		if got := UnescapeCell(EscapeCell(in)); got != in {
+			t.Errorf("round trip of %q gives %q", in, got)
+		}
+	}
+}
+
 func TestEscapeCell(t *testing.T) {
 	var b bytes.Buffer
 	w := NewWriter(&b)

@@ -14,9 +14,11 @@ import (
 // instead of evaluating it (OWASP "CSV injection"). Customers write their
 // own names, so every exported cell goes through it. A cell that already
 // starts with quotes before one of those characters gets one more, so that
-// UnescapeCell gives back every value as it was.
+// UnescapeCell gives back every value as it was. A phone number in E.164
+// (a "+" and 1 to 15 digits, nothing else) is not a formula and is written
+// as it is, so that it can be copied and dialled from the file.
 func EscapeCell(s string) string {
-	if formulaLike(s) {
+	if formulaLike(s) && !isE164(s) {
 		return "'" + s
 	}
 	return s
@@ -30,6 +32,19 @@ func UnescapeCell(s string) string {
 		return s[1:]
 	}
 	return s
+}
+
+// isE164 reports whether s is a "+" followed by 1 to 15 digits only.
+func isE164(s string) bool {
+	if len(s) < 2 || len(s) > 16 || s[0] != '+' {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // formulaLike reports whether s, after any leading single quotes, starts
@@ -103,15 +118,25 @@ func WriteResults(ctx context.Context, st Store, j Job, w io.Writer) error {
 	})
 }
 
-// WriteProblems writes problems.csv: row, kind, problem, for every row the
-// dry run found a problem with.
+// WriteProblems writes problems.csv: row, kind, problem, then the row's
+// original cells under the file's own column names, for every row the dry
+// run found a problem with (cells are empty where none are kept: a row
+// refused by the check against Dixa, or one of an erased person).
 func WriteProblems(ctx context.Context, st Store, j Job, w io.Writer) error {
 	cw := NewWriter(w)
-	if err := cw.Write("row", "kind", "problem"); err != nil {
+	if err := cw.Write(append([]string{"row", "kind", "problem"}, j.Header...)...); err != nil {
 		return err
 	}
 	return writeRows(ctx, st, j.ID, RowsProblems, cw, func(r Row) []string {
-		return []string{strconv.Itoa(r.Num), r.Kind, r.Problem}
+		rec := []string{strconv.Itoa(r.Num), r.Kind, r.Problem}
+		for i := range j.Header {
+			cell := ""
+			if i < len(r.Item.Original) {
+				cell = r.Item.Original[i]
+			}
+			rec = append(rec, cell)
+		}
+		return rec
 	})
 }
 

@@ -132,7 +132,10 @@ type Job struct {
 	// State is kept apart from the rest (compare-and-set, SetState).
 	State State `json:"-"`
 
-	Columns   []string `json:"columns"` // matched columns: "email", "attr.tier"
+	Columns []string `json:"columns"` // matched columns: "email", "attr.tier"
+	// Header is the file's header row as uploaded; problems.csv names the
+	// original cells of problem rows with it.
+	Header    []string `json:"header,omitempty"`
 	Unknown   []string `json:"unknown,omitempty"`
 	Ignored   []string `json:"ignored,omitempty"`
 	Separator string   `json:"separator"`
@@ -243,6 +246,11 @@ type Item struct {
 	Attrs map[string]apiclient.AttributeValue `json:"attrs,omitempty"`
 	// Resent marks a create sent again after a re-check found nothing.
 	Resent bool `json:"resent,omitempty"`
+	// Original is the cells of a row the file check refused, as uploaded,
+	// for problems.csv. Only problem rows keep it; it is blanked when the
+	// person is erased (Scrub, ScrubImportRows) and goes with the job at
+	// retention (PurgeJobs).
+	Original []string `json:"original,omitempty"`
 }
 
 // Row is one data row of an import file and its outcome.
@@ -274,7 +282,7 @@ func (r Row) Finished() bool {
 
 // IsZero reports whether the item holds nothing (a cleared payload).
 func (it Item) IsZero() bool {
-	return it.ID == "" && it.Key == "" && it.Patch.IsEmpty() && len(it.Attrs) == 0 && !it.Resent
+	return it.ID == "" && it.Key == "" && it.Patch.IsEmpty() && len(it.Attrs) == 0 && !it.Resent && len(it.Original) == 0
 }
 
 // Filters of RowQuery.

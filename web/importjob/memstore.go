@@ -250,6 +250,9 @@ func (s *MemStore) ClearPayloads(_ context.Context, jobID string) error {
 		return ErrNotFound
 	}
 	for n, r := range mj.rows {
+		if r.Problem != "" {
+			continue // a problem row keeps its original cells until retention
+		}
 		r.Item = Item{}
 		mj.rows[n] = r
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -120,7 +121,7 @@ func newJob(u Upload, rd *Reader, m *Mapping, v *Validator) Job {
 	j := Job{
 		ID: uuid.NewString(), Mode: u.Mode, MatchBy: v.MatchBy, FileName: u.FileName, FileBytes: u.FileBytes,
 		CreatedBy: u.CreatedBy, CreatedByName: u.CreatedByName, CreatedAt: u.Now, UpdatedAt: u.Now,
-		State: StateChecking, Unknown: m.Unknown, Ignored: m.Ignored, Separator: string(rd.Comma()),
+		State: StateChecking, Header: slices.Clone(rd.Header()), Unknown: m.Unknown, Ignored: m.Ignored, Separator: string(rd.Comma()),
 		BatchSize: min(bs, MaxBatchSize), Problems: map[string]int{},
 	}
 	for _, c := range m.Columns {
@@ -134,8 +135,8 @@ func newJob(u Upload, rd *Reader, m *Mapping, v *Validator) Job {
 
 // storeRows validates every data row and stores it, storeChunk rows at a
 // time, counting rows and problems on j. Cells are read as the console's
-// export wrote them (UnescapeCell). A row with a problem is stored without
-// its payload: it is never sent.
+// export wrote them (UnescapeCell). A row with a problem is never sent:
+// it is stored with its original cells only, for problems.csv.
 func storeRows(ctx context.Context, st Store, j *Job, rd *Reader, v *Validator) error {
 	buf := make([]Row, 0, storeChunk)
 	flush := func() error {
@@ -165,7 +166,7 @@ func storeRows(ctx context.Context, st Store, j *Job, rd *Reader, v *Validator) 
 		if row.Problem != "" {
 			j.Invalid++
 			j.Problems[row.Kind]++
-			row.Item = Item{}
+			row.Item = Item{Original: slices.Clone(rec)}
 		} else if len(row.Item.Attrs) > 0 {
 			j.AttrRows++
 		}

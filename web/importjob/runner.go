@@ -261,7 +261,7 @@ func (r *Runner) stillMine(ctx context.Context, id string, state State) (Job, bo
 func (r *Runner) saveRows(ctx context.Context, jobID string, rows []Row, j *Job) error {
 	for i := range rows {
 		if rows[i].Finished() {
-			rows[i].Item = Item{}
+			rows[i].Item = Item{Original: rows[i].Item.Original}
 		}
 	}
 	return r.Store.UpdateRows(ctx, jobID, rows, j)

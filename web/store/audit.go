@@ -111,7 +111,11 @@ func (s *Store) ListAudit(ctx context.Context, f audit.Filter) ([]audit.Entry, e
 	var args []any
 	add := func(cond string, v any) { where = append(where, cond); args = append(args, v) }
 	if f.Actor != "" {
-		add("actor_id = ?", f.Actor)
+		// A case-insensitive part of the actor's id or name; % and _ in
+		// the text are matched literally.
+		pat := "%" + likeEscape(strings.ToLower(f.Actor)) + "%"
+		where = append(where, `(LOWER(actor_id) LIKE ? ESCAPE '\' OR LOWER(actor_name) LIKE ? ESCAPE '\')`)
+		args = append(args, pat, pat)
 	}
 	if prefix, ok := f.ActionPrefix(); ok {
 		add("action LIKE ?", prefix+"%")
@@ -164,6 +168,12 @@ func (s *Store) ListAudit(ctx context.Context, f audit.Filter) ([]audit.Entry, e
 		out = append(out, e)
 	}
 	return out, rows.Err()
+}
+
+// likeEscape escapes the LIKE wildcards % and _ (and the escape character
+// \ itself) so that s matches only itself.
+func likeEscape(s string) string {
+	return strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(s)
 }
 
 type scanner interface{ Scan(...any) error }

@@ -126,6 +126,26 @@ func TestAuditFilterAndPaging(t *testing.T) {
 	})
 }
 
+// TestAuditActorMatchesPart: the actor filter matches a case-insensitive
+// part of the id or the name, and % and _ in it are plain characters.
+func TestAuditActorMatchesPart(t *testing.T) {
+	eachDB(t, func(t *testing.T, s *Store) {
+		lea := leadCtx(t)
+		odd := reqctx.WithIdentity(t.Context(), reqctx.Identity{ID: "x_y%z@example.com", Name: "Olli Odd", Role: role.Lead})
+		s.Audit(lea, audit.Entry{Action: "enduser.updated"})
+		s.Audit(odd, audit.Entry{Action: "enduser.updated"})
+		for q, want := range map[string]int{"LEAD@": 1, "lea lead": 1, "example.com": 2, "olli": 1, "x_y%": 1, "%": 1, "_": 1, "a_d": 0, "nobody": 0} {
+			got, err := s.ListAudit(t.Context(), audit.Filter{Actor: q})
+			if err != nil {
+				t.Fatalf("%q: %v", q, err)
+			}
+			if len(got) != want {
+				t.Errorf("actor %q: %d entries, want %d", q, len(got), want)
+			}
+		}
+	})
+}
+
 // tamper runs fn with the append-only triggers out of the way, as an
 // attacker with write access to the database could.
 func tamper(t *testing.T, s *Store, fn func(tx *sql.Tx) error) {

@@ -325,7 +325,7 @@ func boolInt(b bool) int {
 
 // ClearPayloads implements importjob.Store.
 func (st *ImportJobs) ClearPayloads(ctx context.Context, jobID string) error {
-	_, err := st.s.db.ExecContext(ctx, st.s.q(`UPDATE job_rows SET payload = '' WHERE job_id = ? AND payload <> ''`), jobID)
+	_, err := st.s.db.ExecContext(ctx, st.s.q(`UPDATE job_rows SET payload = '' WHERE job_id = ? AND payload <> '' AND problem = ''`), jobID)
 	if err != nil {
 		return fmt.Errorf("store: clear import payloads: %w", err)
 	}
