@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"github.com/example/dixa-console/web/audit"
 	"net/http"
 	"strconv"
 	"strings"
@@ -14,7 +15,6 @@ import (
 	"github.com/example/dixa-console/web/reqctx"
 	"github.com/example/dixa-console/web/respond"
 	"github.com/example/dixa-console/web/role"
-	"github.com/example/dixa-console/web/store"
 )
 
 // AgentNames names agents for display; *agents.Directory satisfies it.
@@ -185,7 +185,7 @@ func (h *Conversations) Message(w http.ResponseWriter, r *http.Request) {
 // be written the view is refused: reading a customer's messages is always
 // on record.
 func (h *Conversations) recordView(w http.ResponseWriter, r *http.Request, cr convRequest, view string, shown int) bool {
-	err := Record(r.Context(), h.Audit, ActConversationViewed, "conversation", strconv.FormatInt(cr.id, 10), store.OutcomeOK,
+	err := Record(r.Context(), h.Audit, ActConversationViewed, "conversation", strconv.FormatInt(cr.id, 10), audit.OutcomeOK,
 		map[string]string{"enduser": cr.userID, "view": view, "messages": strconv.Itoa(shown)})
 	if err != nil {
 		respond.Error(w, r, apperr.Wrap(err, apperr.Unavailable, "The console could not record this view in its audit log, so it does not show the conversation. Please try again in a moment."))
