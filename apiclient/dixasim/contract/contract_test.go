@@ -202,4 +202,3 @@ func TestSpecIsTheSharedCopy(t *testing.T) {
 		t.Errorf("the embedded document differs from %s", SpecFile)
 	}
 }
-
