@@ -208,8 +208,9 @@ func TestReplicaImportSurvivesAKilledReplica(t *testing.T) {
 	}
 	jobPath := rpUpload(t, rs[0], lead, file.String())
 	rpWaitState(t, rs[0], lead, jobPath, 60*time.Second, "ready")
-	if resp, _ := rs[0].PostForm(t, lead, jobPath+"/start", url.Values{"batchSize": {"1"}}); resp.StatusCode != http.StatusSeeOther {
-		t.Fatalf("start: %d", resp.StatusCode)
+	if resp, body := rs[0].PostForm(t, lead, jobPath+"/start", url.Values{"batchSize": {"1"}}); resp.StatusCode != http.StatusSeeOther {
+		_, page := rs[0].Get(t, lead, jobPath)
+		t.Fatalf("start: %d\n%s\njob page:\n%s", resp.StatusCode, body, page)
 	}
 	created := regexp.MustCompile(`^/v1/endusers(/bulk)?$`)
 	var victim = -1

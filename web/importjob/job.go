@@ -49,14 +49,16 @@ func ParseBatchSize(s string) (int, error) {
 	return n, nil
 }
 
-// State is where a job is in its life. A job is created by the upload (dry
-// run) in StateChecking when rows must be checked against Dixa, else in
-// StateReady; Start moves it to StateRunning. Pause and cancel are allowed
+// State is where a job is in its life. The upload creates a job in
+// StateReading while it stores the rows (no runner touches it then), and
+// moves it to StateChecking when rows must be checked against Dixa, else
+// to StateReady; Start moves it to StateRunning. Pause and cancel are allowed
 // while it is checking, ready, running or paused.
 type State string
 
 // Job states.
 const (
+	StateReading   State = "reading"   // the upload is storing the rows; nothing else touches the job
 	StateChecking  State = "checking"  // the dry run is looking rows up in Dixa
 	StateReady     State = "ready"     // the dry run is complete; nothing sent yet
 	StateRunning   State = "running"   // rows are being sent
@@ -67,7 +69,7 @@ const (
 )
 
 var stateLabels = map[State]string{
-	StateChecking: "Checking against Dixa", StateReady: "Dry run complete", StateRunning: "Running",
+	StateReading: "Reading the file", StateChecking: "Checking against Dixa", StateReady: "Dry run complete", StateRunning: "Running",
 	StatePaused: "Paused", StateCancelled: "Cancelled", StateDone: "Done", StateFailed: "Stopped",
 }
 
@@ -89,8 +91,9 @@ func Finished(state State) bool {
 
 // Idle lists the states in which nothing happens to a job until a person
 // acts: once such a job has not changed for the retention time, it is
-// deleted with its rows.
-var Idle = []State{StateReady, StatePaused, StateCancelled, StateDone, StateFailed}
+// deleted with its rows. A job still reading after that long is an upload
+// whose replica stopped half way.
+var Idle = []State{StateReading, StateReady, StatePaused, StateCancelled, StateDone, StateFailed}
 
 // Outcomes of a row, as in results.csv.
 const (
@@ -205,7 +208,9 @@ func (j Job) CanCancel() bool { return !Finished(j.State) }
 
 // Started reports whether the job got past its dry run, so that it has
 // progress and results.
-func (j Job) Started() bool { return j.State != StateChecking && j.State != StateReady }
+func (j Job) Started() bool {
+	return j.State != StateReading && j.State != StateChecking && j.State != StateReady
+}
 
 // Percent is how much of the eligible rows have an outcome.
 func (j Job) Percent() int {

@@ -47,7 +47,8 @@ type Upload struct {
 // Prepare reads and validates an uploaded file (the dry run's local part)
 // and stores it as a new job with every row and its problem, if any. Nothing
 // is sent to Dixa except the one request for the attribute definitions. The
-// job is left in StateChecking when rows must be looked up in Dixa (create:
+// job is created in StateReading, which no runner claims, and left in
+// StateChecking when rows must be looked up in Dixa (create:
 // customers that already exist; update by email or externalId: which
 // customer each row is), else in StateReady. A file that cannot be imported
 // at all is an *apperr.Error (wrapping ErrTooLarge when it is too big) and
@@ -75,13 +76,12 @@ func Prepare(ctx context.Context, st Store, u Upload) (Job, error) {
 	if err := st.SaveJob(ctx, j); err != nil {
 		return fail(err)
 	}
-	if state != StateChecking {
-		if j, err = st.SetState(ctx, j.ID, []State{StateChecking}, state); err != nil {
-			return fail(err)
-		}
-		return j, nil
+	// Only now may a runner (on any replica) claim the job: the rows and
+	// the counts are complete.
+	if j, err = st.SetState(ctx, j.ID, []State{StateReading}, state); err != nil {
+		return fail(err)
 	}
-	return st.Job(ctx, j.ID)
+	return j, nil
 }
 
 // openUpload reads the file's header and matches it to fields (fetching
@@ -121,7 +121,7 @@ func newJob(u Upload, rd *Reader, m *Mapping, v *Validator) Job {
 	j := Job{
 		ID: uuid.NewString(), Mode: u.Mode, MatchBy: v.MatchBy, FileName: u.FileName, FileBytes: u.FileBytes,
 		CreatedBy: u.CreatedBy, CreatedByName: u.CreatedByName, CreatedAt: u.Now, UpdatedAt: u.Now,
-		State: StateChecking, Header: slices.Clone(rd.Header()), Unknown: m.Unknown, Ignored: m.Ignored, Separator: string(rd.Comma()),
+		State: StateReading, Header: slices.Clone(rd.Header()), Unknown: m.Unknown, Ignored: m.Ignored, Separator: string(rd.Comma()),
 		BatchSize: min(bs, MaxBatchSize), Problems: map[string]int{},
 	}
 	for _, c := range m.Columns {

@@ -428,3 +428,37 @@ func TestImportScanAndAttributes(t *testing.T) {
 		t.Errorf("row 2 = %+v", rows[0])
 	}
 }
+
+// claimingStore is a MemStore on which another replica's runner tries to
+// claim every job while the upload is still storing rows.
+type claimingStore struct {
+	*MemStore
+	claimed []State
+}
+
+func (s *claimingStore) AddRows(ctx context.Context, jobID string, rows []Row) error {
+	if j, ok, _ := s.Claim(ctx, "other-replica", []State{StateChecking, StateRunning}, time.Minute); ok {
+		s.claimed = append(s.claimed, j.State)
+	}
+	return s.MemStore.AddRows(ctx, jobID, rows)
+}
+
+// TestPrepareKeepsRunnersAwayUntilRowsAreStored: a job is not claimable
+// before its rows and counts are stored; a runner that checked it then
+// would save a job with no rows over the upload's counts.
+func TestPrepareKeepsRunnersAwayUntilRowsAreStored(t *testing.T) {
+	st := &claimingStore{MemStore: NewMemStore()}
+	j, err := Prepare(t.Context(), st, Upload{File: strings.NewReader(csvRows("claim", 3*storeChunk)), Mode: ModeCreate, Region: "DK", Limit: 1 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st.claimed) > 0 {
+		t.Fatalf("a runner claimed the job while it was being read (%v)", st.claimed)
+	}
+	if j.State != StateChecking || j.Total != 3*storeChunk {
+		t.Fatalf("job %s with %d rows, want checking with %d", j.State, j.Total, 3*storeChunk)
+	}
+	if got, ok, _ := st.Claim(t.Context(), "other-replica", []State{StateChecking}, time.Minute); !ok || got.ID != j.ID {
+		t.Fatal("the prepared job cannot be claimed")
+	}
+}
