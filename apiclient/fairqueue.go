@@ -27,13 +27,22 @@ func CallerOf(ctx context.Context) string {
 // has a FIFO of waiters. The ring holds the persons with waiters, in serving
 // order, except the person holding the turn: they go to the back when the
 // turn is given up, behind everyone who arrived meanwhile.
+//
+// A person's turn covers up to turnCalls calls in a row when they have more
+// waiting: a page reads the customer and their conversations at once, and
+// its second read should not wait a whole round behind its first.
 type fairQueue struct {
 	mu     sync.Mutex
 	busy   bool                     // a caller holds the turn
 	holder string                   // whose caller holds it (when busy)
+	used   int                      // calls the holder has had in this turn
 	queues map[string][]*fairWaiter // per person, oldest first
 	ring   []string                 // persons with waiters, in serving order
 }
+
+// turnCalls is how many calls one person's turn covers: the reads of one
+// page (the customer, their conversations, the agents' names).
+const turnCalls = 3
 
 type fairWaiter struct {
 	ready   chan struct{} // closed when the turn is handed to this waiter
@@ -49,7 +58,7 @@ func newFairQueue() *fairQueue {
 func (q *fairQueue) take(ctx context.Context, id string) (release func(), err error) {
 	q.mu.Lock()
 	if !q.busy {
-		q.busy, q.holder = true, id
+		q.busy, q.holder, q.used = true, id, 1
 		q.mu.Unlock()
 		return q.release, nil
 	}
@@ -77,20 +86,27 @@ func (q *fairQueue) take(ctx context.Context, id string) (release func(), err er
 	return nil, ctx.Err()
 }
 
-// release hands the turn to the first waiter of the next person in the
-// ring, or frees it.
+// release hands the turn to the holder's next waiter while their turn
+// lasts (or nobody else waits), else to the first waiter of the next person
+// in the ring, or frees it.
 func (q *fairQueue) release() {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if len(q.queues[q.holder]) > 0 {
-		q.ring = append(q.ring, q.holder)
-	}
-	if len(q.ring) == 0 {
-		q.busy, q.holder = false, ""
+	id := q.holder
+	switch {
+	case len(q.queues[id]) > 0 && (q.used < turnCalls || len(q.ring) == 0):
+		q.used++
+	case len(q.ring) > 0:
+		if len(q.queues[id]) > 0 {
+			q.ring = append(q.ring, id)
+		}
+		id = q.ring[0]
+		q.ring = q.ring[1:]
+		q.used = 1
+	default:
+		q.busy, q.holder, q.used = false, "", 0
 		return
 	}
-	id := q.ring[0]
-	q.ring = q.ring[1:]
 	w := q.queues[id][0]
 	if rest := q.queues[id][1:]; len(rest) > 0 {
 		q.queues[id] = rest

@@ -41,10 +41,11 @@ func TestLimiterFairAcrossPersons(t *testing.T) {
 					t.Fatalf("B: %v", err)
 				}
 				took, before := time.Since(start), doneA.Load()
-				// A's burst (3) goes at once and A's fourth call holds the
-				// turn for the slot at 100ms; the next slot, at 200ms, is B's.
-				if took > 200*time.Millisecond || before > 4 {
-					t.Errorf("B served after %v with %d of A's calls before it; want ≤ 200ms and ≤ 4", took, before)
+				// A's burst goes at once and A's next call holds the turn for
+				// the slot at 100ms; that turn covers turnCalls calls (100,
+				// 200 and 300ms); the next slot, at 400ms, is B's.
+				if took > 400*time.Millisecond || before > 6 {
+					t.Errorf("B served after %v with %d of A's calls before it; want ≤ 400ms and ≤ 6", took, before)
 				}
 				wg.Wait()
 				if d := time.Since(start); d < 4700*time.Millisecond {
@@ -53,6 +54,46 @@ func TestLimiterFairAcrossPersons(t *testing.T) {
 			})
 		})
 	}
+}
+
+// A page's reads are made at once (the customer and their conversations):
+// when its person's turn comes, the second read follows the first instead
+// of waiting a whole round behind everyone who queued after the page.
+func TestFairQueuePageReadsInOneTurn(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l := NewLimiter(10, 1)
+		var order []string
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		call := func(who string) {
+			wg.Go(func() {
+				if err := l.Wait(WithCaller(t.Context(), who)); err != nil {
+					t.Errorf("%s: %v", who, err)
+				}
+				mu.Lock()
+				order = append(order, who)
+				mu.Unlock()
+			})
+			synctest.Wait()
+		}
+		call("first")  // takes the burst
+		call("holder") // holds the turn for the slot at 100ms
+		call("page")   // a page's two reads
+		call("page")
+		for i := range 5 { // and five people queued after them
+			call(fmt.Sprintf("other%d", i))
+		}
+		wg.Wait()
+		pos := []int{}
+		for i, who := range order {
+			if who == "page" {
+				pos = append(pos, i)
+			}
+		}
+		if len(pos) != 2 || pos[1] != pos[0]+1 {
+			t.Errorf("served in order %v; want the page's two reads one after the other", order)
+		}
+	})
 }
 
 // A caller that gives up while queued leaves the queue; the others are
