@@ -11,6 +11,8 @@ import (
 // result is what the agents saw and what Dixa received.
 type result struct {
 	pages        []time.Duration
+	searches     []time.Duration
+	profiles     []time.Duration
 	tasks        int // a search and then the profile, both answered
 	failed       int // pages not answered 200
 	failedRetry  int // of which 503 with Retry-After
@@ -25,6 +27,11 @@ func (r *result) add(w work) {
 	r.tasks += w.tasks
 	for _, p := range w.pages {
 		r.pages = append(r.pages, p.took)
+		if p.profile {
+			r.profiles = append(r.profiles, p.took)
+		} else {
+			r.searches = append(r.searches, p.took)
+		}
 		if p.stale {
 			r.stale++
 		}
@@ -51,12 +58,16 @@ func pct(d []time.Duration, p float64) time.Duration {
 
 func (r *result) print(w io.Writer, o options) {
 	slices.Sort(r.pages)
+	slices.Sort(r.searches)
+	slices.Sort(r.profiles)
 	secs := o.duration.Seconds()
 	demand := float64(o.agents) * secs / (o.think.Seconds() + 0.2)
 	budget := o.rps*secs + float64(o.burst)
 	fmt.Fprintf(w, "agents %d, customers %d, hot share %.0f%% on %d, latency %s, think %s, duration %s\n",
 		o.agents, o.customers, o.hotShare*100, o.hotCount, o.latency, o.think, o.duration)
 	fmt.Fprintf(w, "pages %d: p50 %s, p95 %s, p99 %s\n", len(r.pages), rnd(pct(r.pages, .50)), rnd(pct(r.pages, .95)), rnd(pct(r.pages, .99)))
+	fmt.Fprintf(w, "  searches p50 %s, p95 %s; profiles p50 %s, p95 %s\n", rnd(pct(r.searches, .50)), rnd(pct(r.searches, .95)),
+		rnd(pct(r.profiles, .50)), rnd(pct(r.profiles, .95)))
 	perTask := 0.0
 	if r.tasks > 0 {
 		perTask = float64(r.upstream) / float64(r.tasks)

@@ -119,6 +119,8 @@ type page struct {
 	status int
 	stale  bool
 	retry  bool // a 503 with Retry-After
+	// profile: a profile page (else a search)
+	profile bool
 }
 
 // agent signs in as its own person and works until the deadline.
@@ -142,6 +144,7 @@ func agent(ctx context.Context, e *env, o options, n int, until time.Time, out c
 		w.pages = append(w.pages, search)
 		if search.status == http.StatusOK {
 			profile := get(c, e.console+"/endusers/"+e.ids[i])
+			profile.profile = true
 			w.pages = append(w.pages, profile)
 			if profile.status == http.StatusOK {
 				w.tasks++
