@@ -32,7 +32,7 @@ func (s *Server) routes() (http.Handler, error) {
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		// Outside the signed-in routes, but a signed-in person still gets
 		// the header and navigation to find their way back.
-		if id, ok := s.identify(w, r); ok && id.Role != "" {
+		if id, ok, _ := s.identify(w, r); ok && id.Role != "" {
 			r = r.WithContext(withIdentity(r.Context(), id))
 		}
 		respond.Error(w, r, respond.NotFound("There is no page at this address."))

@@ -3,7 +3,7 @@ package web
 import (
 	"context"
 	"errors"
-	"github.com/example/dixa-console/web/erasure"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -14,6 +14,7 @@ import (
 	"github.com/example/dixa-console/apiclient"
 	"github.com/example/dixa-console/views"
 	"github.com/example/dixa-console/web/auth"
+	"github.com/example/dixa-console/web/erasure"
 	"github.com/example/dixa-console/web/reqctx"
 	"github.com/example/dixa-console/web/respond"
 	"github.com/example/dixa-console/web/role"
@@ -128,7 +129,15 @@ func newHeaderAuth(cfg Config) (*auth.Header, error) {
 // before this has decided.
 func (s *Server) signedIn(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id, ok := s.identify(w, r)
+		id, ok, err := s.identify(w, r)
+		if err != nil {
+			// Not knowing who is asking is not the same as nobody: the
+			// person stays signed in and is asked to try again.
+			respond.Error(w, r, &respond.Err{Status: http.StatusServiceUnavailable, Title: "The console cannot check your sign-in",
+				Message:    "The console's database is not answering just now, so your sign-in cannot be checked. You are still signed in: try again in a few seconds.",
+				RetryAfter: 5 * time.Second, Cause: err})
+			return
+		}
 		if !ok {
 			s.notSignedIn(w, r)
 			return
@@ -157,29 +166,30 @@ func withIdentity(ctx context.Context, id reqctx.Identity) context.Context {
 // but does not count as the person using the console.
 func isPoll(r *http.Request) bool { return r.Header.Get(views.PollHeader) == "1" }
 
-// identify returns the identity of the request, if any.
-func (s *Server) identify(w http.ResponseWriter, r *http.Request) (reqctx.Identity, bool) {
+// identify returns the identity of the request, if any; an error when the
+// session store could not be read (the person may well be signed in).
+func (s *Server) identify(w http.ResponseWriter, r *http.Request) (reqctx.Identity, bool, error) {
 	if s.auth.mode == "header" {
-		return s.identifyHeader(r)
+		id, ok := s.identifyHeader(r)
+		return id, ok, nil
 	}
 	log := reqctx.Logger(r.Context())
 	rec, err := s.auth.sessions.Load(r, s.isTLS(r), !isPoll(r))
 	switch {
 	case errors.Is(err, auth.ErrBadCookie):
 		log.Warn("session cookie rejected; treating the request as signed out", "reason", err.Error())
-		return reqctx.Identity{}, false
+		return reqctx.Identity{}, false, nil
 	case err != nil:
-		log.Error("session store failed; treating the request as signed out", "err", err.Error())
-		return reqctx.Identity{}, false
+		return reqctx.Identity{}, false, fmt.Errorf("session store: %w", err)
 	case rec == nil:
-		return reqctx.Identity{}, false
+		return reqctx.Identity{}, false, nil
 	}
 	if s.auth.mode == "oidc" && s.auth.now().Sub(rec.GroupsAt) > s.auth.roleFresh {
 		if rec = s.auth.refreshGroups(r.Context(), rec); rec == nil {
-			return reqctx.Identity{}, false
+			return reqctx.Identity{}, false, nil
 		}
 	}
-	return s.identityOf(rec), true
+	return s.identityOf(rec), true, nil
 }
 
 // identifyHeader reads the identity the sign-on proxy sent with the

@@ -256,3 +256,21 @@ func TestPollingElementsSendPollHeader(t *testing.T) {
 		}
 	}
 }
+
+// A database that does not answer does not sign anybody out: the request
+// is answered 503 with Retry-After and a message that says the person is
+// still signed in, and the same cookie works again once it answers.
+func TestSessionStoreDownIs503(t *testing.T) {
+	env := webtest.New(t, webtest.Options{})
+	c := env.Login(t, "agent")
+	env.Store.Close()
+	for _, h := range [][]string{nil, {"HX-Request", "true"}} {
+		resp, body := env.Get(t, c, "/endusers", h...)
+		if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
+			t.Fatalf("database down (%v): %d, Retry-After %q; want 503 with Retry-After", h, resp.StatusCode, resp.Header.Get("Retry-After"))
+		}
+		if !strings.Contains(body, "You are still signed in") || resp.Header.Get("HX-Redirect") != "" {
+			t.Errorf("database down (%v): the answer does not say the person is still signed in, or sends them to sign in", h)
+		}
+	}
+}

@@ -210,7 +210,8 @@ func (s *Sessions) cookieValue(r *http.Request, tls bool, name, key string) (str
 // does not open: nil and ErrBadCookie (the caller logs it; the person is
 // simply signed out). extend moves the idle deadline: false for requests
 // the browser makes on its own (polls), which must not keep a forgotten
-// tab signed in.
+// tab signed in. The idle deadline is written at most once per touchEvery,
+// not on every request: a page and its htmx requests cost one read.
 func (s *Sessions) Load(r *http.Request, tls, extend bool) (*Record, error) {
 	sid, err := s.cookieValue(r, tls, CookieName(tls), "sid")
 	if sid == "" {
@@ -228,13 +229,19 @@ func (s *Sessions) Load(r *http.Request, tls, extend bool) (*Record, error) {
 	if s.expired(&rec, now) {
 		return nil, s.store.Delete(ctx, sid)
 	}
-	if extend {
+	if extend && now.Sub(rec.LastSeen) >= s.touchEvery() {
 		rec, ok, err = s.store.Update(ctx, sid, func(r *Record) { r.LastSeen = now })
 		if err != nil || !ok {
 			return nil, err
 		}
 	}
 	return &rec, nil
+}
+
+// touchEvery is how stale the stored last use may be: a minute, or a tenth
+// of the idle limit when that is shorter.
+func (s *Sessions) touchEvery() time.Duration {
+	return min(time.Minute, s.cfg.Idle/10)
 }
 
 func (s *Sessions) expired(rec *Record, now time.Time) bool {

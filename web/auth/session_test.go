@@ -2,6 +2,7 @@ package auth
 
 import (
 	"bytes"
+	"context"
 	"encoding/gob"
 	"errors"
 	"fmt"
@@ -345,6 +346,58 @@ func TestPersonLimiter(t *testing.T) {
 		l.Allow("cid")
 		if n := l.Len(); n != 1 {
 			t.Errorf("%d people tracked after idling, want 1", n)
+		}
+	})
+}
+
+// countingStore counts the writes of the last use, and fails every call
+// while failing is set.
+type countingStore struct {
+	*MemoryStore
+	updates int
+	failing bool
+}
+
+var errDown = errors.New("database down")
+
+func (c *countingStore) Get(ctx context.Context, id string) (Record, bool, error) {
+	if c.failing {
+		return Record{}, false, errDown
+	}
+	return c.MemoryStore.Get(ctx, id)
+}
+
+func (c *countingStore) Update(ctx context.Context, id string, f func(*Record)) (Record, bool, error) {
+	c.updates++
+	return c.MemoryStore.Update(ctx, id, f)
+}
+
+// A person's requests write the last use at most once a minute, and the
+// idle deadline still follows them; a store that fails is an error, not
+// a signed-out person.
+func TestSessionTouchedOncePerMinute(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		st := &countingStore{MemoryStore: NewMemoryStore()}
+		s := NewSessions(SessionConfig{Keys: [][]byte{key(1)}, SameSite: "lax", Idle: 30 * time.Minute, Absolute: 8 * time.Hour, Store: st})
+		c := login(t, s, false, Record{Claims: Claims{ID: "a"}})
+		for range 100 { // a page and its htmx requests, 100 ms apart
+			time.Sleep(100 * time.Millisecond)
+			if rec, err := load(t, s, false, c); rec == nil || err != nil {
+				t.Fatalf("signed out: %v", err)
+			}
+		}
+		if st.updates > 1 {
+			t.Errorf("10 s of requests wrote the last use %d times, want at most 1", st.updates)
+		}
+		for range 3 { // used every 29 minutes: never idle for 30
+			time.Sleep(29 * time.Minute)
+			if rec, _ := load(t, s, false, c); rec == nil {
+				t.Fatal("session ended although used within the idle time")
+			}
+		}
+		st.failing = true
+		if rec, err := load(t, s, false, c); rec != nil || !errors.Is(err, errDown) {
+			t.Errorf("store down: record %v, error %v; want the store's error", rec, err)
 		}
 	})
 }
