@@ -203,3 +203,6 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Write([]byte("ready\n"))
 }
+
+// CacheStats reports the size of the read cache (entries, estimated bytes).
+func (s *Server) CacheStats() dixacache.Stats { return s.cache.Stats() }

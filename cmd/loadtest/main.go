@@ -31,6 +31,7 @@ type options struct {
 	queueMax  time.Duration
 	cacheTTL  time.Duration
 	seed      int64
+	report    time.Duration
 }
 
 func main() {
@@ -47,6 +48,7 @@ func main() {
 	flag.DurationVar(&o.queueMax, "queue-max", 2*time.Second, "how long a page waits for a Dixa token before it is served stale or refused")
 	flag.DurationVar(&o.cacheTTL, "cache-ttl", 15*time.Second, "the console's CACHE_TTL")
 	flag.Int64Var(&o.seed, "seed", 1, "random seed of the agents")
+	flag.DurationVar(&o.report, "report", 0, "print the read cache's size and the heap this often while running (0: only at the end)")
 	flag.Parse()
 	if o.agents < 1 || o.customers < 1 || o.duration <= 0 || o.hotShare < 0 || o.hotShare > 1 {
 		fmt.Fprintln(os.Stderr, "loadtest: -agents and -customers must be at least 1, -duration positive, -hot-share from 0 to 1")

@@ -5,7 +5,10 @@ import (
 	"io"
 	"net/http"
 	"slices"
+	"sync/atomic"
 	"time"
+
+	"github.com/example/dixa-console/web/dixacache"
 )
 
 // result is what the agents saw and what Dixa received.
@@ -21,6 +24,11 @@ type result struct {
 	upstream     int
 	tooMany      int
 	maxPerSecond int
+
+	started       atomic.Int64 // tasks begun, while the agents work
+	maxEntries    int          // the read cache's largest size
+	maxCacheBytes int64
+	maxHeap       uint64 // the process's largest heap (console, simulator, agents)
 }
 
 func (r *result) add(w work) {
@@ -76,6 +84,8 @@ func (r *result) print(w io.Writer, o options) {
 	fmt.Fprintf(w, "failed pages %d (503 with Retry-After %d, slower than 2.5 s %d); pages shown stale with a notice %d\n", r.failed, r.failedRetry, r.slowFail, r.stale)
 	fmt.Fprintf(w, "tasks asked for ≈%.0f; the budget (%.0f calls) allows %.0f uncached tasks at 3 calls each; done = %.0f%% of min(asked, budget)\n",
 		demand, budget, budget/3, 100*float64(r.tasks)/min(demand, budget/3))
+	fmt.Fprintf(w, "read cache at most %d entries, %.1f MB (bounds: %d entries, %d MB); process heap at most %.1f MB\n",
+		r.maxEntries, float64(r.maxCacheBytes)/(1<<20), dixacache.DefaultMaxEntries, dixacache.DefaultMaxBytes>>20, float64(r.maxHeap)/(1<<20))
 	fmt.Fprintf(w, "| %d | %d | %.2f | %s | %d | %d | %d of ≈%.0f |\n", o.agents, o.customers, perTask, rnd(pct(r.pages, .95)), r.tooMany, r.failed, r.tasks, min(demand, budget/3))
 }
 

@@ -13,12 +13,15 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/example/dixa-console/apiclient"
 	"github.com/example/dixa-console/apiclient/dixasim"
 	"github.com/example/dixa-console/web"
+	"github.com/example/dixa-console/web/dixacache"
 	"github.com/example/dixa-console/web/role"
 	"github.com/example/dixa-console/web/store"
 )
@@ -32,6 +35,7 @@ type env struct {
 	emails  []string
 	ids     []string
 	close   func()
+	cache   func() dixacache.Stats
 }
 
 // start runs the simulator (Dixa's limit and latency on) and the console
@@ -69,6 +73,7 @@ func start(ctx context.Context, o options, dir string) (*env, error) {
 	srv.Start(bg)
 	ts := httptest.NewServer(srv)
 	e.console = ts.URL
+	e.cache = srv.CacheStats
 	e.close = func() { ts.Close(); stop(); db.Close(); simSrv.Close() }
 	sim.SetLatency(dixasim.AllRoutes, o.latency, o.latency)
 	sim.ResetStats()
@@ -124,7 +129,7 @@ type page struct {
 }
 
 // agent signs in as its own person and works until the deadline.
-func agent(ctx context.Context, e *env, o options, n int, until time.Time, out chan<- work) {
+func agent(ctx context.Context, e *env, o options, n int, until time.Time, started *atomic.Int64, out chan<- work) {
 	rng := rand.New(rand.NewPCG(uint64(o.seed), uint64(n)))
 	jar, _ := cookiejar.New(nil)
 	c := &http.Client{Jar: jar, Timeout: 30 * time.Second}
@@ -136,6 +141,7 @@ func agent(ctx context.Context, e *env, o options, n int, until time.Time, out c
 	// Agents start spread over one think time.
 	sleep(ctx, time.Duration(rng.Float64()*float64(o.think)), until)
 	for time.Now().Before(until) && ctx.Err() == nil {
+		started.Add(1)
 		i := rng.IntN(len(e.ids))
 		if rng.Float64() < o.hotShare {
 			i = rng.IntN(min(o.hotCount, len(e.ids)))
@@ -199,18 +205,48 @@ func run(ctx context.Context, o options) (*result, error) {
 	defer e.close()
 	until := time.Now().Add(o.duration)
 	out := make(chan work, o.agents)
+	res := &result{}
 	var wg sync.WaitGroup
 	for n := range o.agents {
 		wg.Add(1)
-		go func() { defer wg.Done(); agent(ctx, e, o, n, until, out) }()
+		go func() { defer wg.Done(); agent(ctx, e, o, n, until, &res.started, out) }()
 	}
+	watched := make(chan struct{})
+	go func() { defer close(watched); watchMemory(ctx, e, o, until, res) }()
 	wg.Wait()
+	<-watched
 	close(out)
-	res := &result{}
 	for w := range out {
 		res.add(w)
 	}
 	st := e.sim.Stats()
 	res.upstream, res.tooMany, res.maxPerSecond = st.Total.Requests, st.Total.TooManyRequests, st.Total.MaxPerSecond
 	return res, nil
+}
+
+// watchMemory samples the console's read cache and the process's heap
+// every second until the deadline, keeping the largest values, and prints
+// a line every o.report (0: never).
+func watchMemory(ctx context.Context, e *env, o options, until time.Time, res *result) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	last := time.Now()
+	for time.Now().Before(until) && ctx.Err() == nil {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		cs := e.cache()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		res.maxEntries = max(res.maxEntries, cs.Entries)
+		res.maxCacheBytes = max(res.maxCacheBytes, cs.Bytes)
+		res.maxHeap = max(res.maxHeap, ms.HeapAlloc)
+		if o.report > 0 && time.Since(last) >= o.report {
+			last = time.Now()
+			fmt.Printf("%s cache %d entries, %.1f MB; heap %.1f MB; tasks so far %d\n", time.Now().Format("15:04:05"),
+				cs.Entries, float64(cs.Bytes)/(1<<20), float64(ms.HeapAlloc)/(1<<20), res.started.Load())
+		}
+	}
 }
