@@ -251,3 +251,36 @@ func TestPreviewIsScrubbedAndDroppedOnCancel(t *testing.T) {
 		t.Errorf("the preview outlived the cancel: %+v", got.Preview)
 	}
 }
+
+// TestPreviewAfterScanReadsNothingMore: when the check reads the whole
+// customer list, the preview uses the customers it read.
+func TestPreviewAfterScanReadsNothingMore(t *testing.T) {
+	env := newSimEnv(t, envOpts{users: -1})
+	for i := range 3 {
+		if _, err := env.api.CreateEndUser(t.Context(), apiclient.CreateEndUserInput{Email: fmt.Sprintf("s%d@example.com", i),
+			LastName: "Old"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st := NewMemStore()
+	j, err := Prepare(t.Context(), st, Upload{File: strings.NewReader("email,lastName\ns0@example.com,New\ns1@example.com,Old\ns2@example.com,\n"),
+		Mode: ModeUpdate, Region: "DK", Limit: 1 << 20, LookupThreshold: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j.CheckMethod != CheckScan {
+		t.Fatalf("check %q; want a scan", j.CheckMethod)
+	}
+	api := &recordingAPI{API: env.api}
+	j = runUntil(t, fastRunner(st, api), st, j.ID, 10*time.Second, StateReady)
+	if len(j.Preview) != 2 {
+		t.Fatalf("preview = %+v; want rows 2 and 3", j.Preview)
+	}
+	want := []RowPreview{
+		{Num: 2, ID: j.Preview[0].ID, Name: "Old", Changes: []FieldChange{{Field: "lastName", Old: "Old", New: "New"}}},
+		{Num: 3, ID: j.Preview[1].ID, Name: "Old"},
+	}
+	if api.gets != 0 || j.PreviewReads != 0 || !reflect.DeepEqual(j.Preview, want) {
+		t.Errorf("reads %d, preview %+v; want no read and %+v (row 4 changes nothing and is an empty row)", api.gets, j.Preview, want)
+	}
+}
