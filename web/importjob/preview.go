@@ -1,10 +1,10 @@
 package importjob
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/example/dixa-console/apiclient"
@@ -91,7 +91,9 @@ func Diff(u apiclient.EndUser, p apiclient.PatchEndUserInput, attrs map[string]a
 		}
 		ac = append(ac, FieldChange{Field: clip(name), Attr: true, Old: clip(old), New: clip(v.String())})
 	}
-	sort.Slice(ac, func(i, j int) bool { return ac[i].Field < ac[j].Field })
+	slices.SortFunc(ac, func(a, b FieldChange) int {
+		return cmp.Or(strings.Compare(a.Field, b.Field), strings.Compare(a.Old, b.Old), strings.Compare(a.New, b.New))
+	})
 	return append(out, ac...)
 }
 
