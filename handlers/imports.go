@@ -9,6 +9,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -271,6 +272,9 @@ func (h *Imports) view(ctx context.Context, j importjob.Job) (views.ImportJob, e
 			v.ETA = "time left paused while waiting for Dixa"
 		}
 	}
+	if !j.Started() && len(j.Preview) > 0 {
+		v.Preview, v.PreviewText = previewView(j)
+	}
 	if j.Invalid > 0 {
 		groups, err := h.problemGroups(ctx, j)
 		if err != nil {
@@ -279,6 +283,28 @@ func (h *Imports) view(ctx context.Context, j importjob.Job) (views.ImportJob, e
 		v.Groups = groups
 	}
 	return v, nil
+}
+
+// previewView is the dry run's preview of what the first rows of an update
+// would change, and the sentence that introduces it.
+func previewView(j importjob.Job) ([]views.ImportPreviewRow, string) {
+	rows := make([]views.ImportPreviewRow, 0, len(j.Preview))
+	for _, p := range j.Preview {
+		r := views.ImportPreviewRow{Num: p.Num, ID: p.ID, Name: p.Name, Note: p.Note, Changes: p.Changes}
+		if customer.ValidID(p.ID) && p.Note != importjob.NoteNotFound {
+			r.Path = "/endusers/" + url.PathEscape(p.ID)
+		}
+		rows = append(rows, r)
+	}
+	text := fmt.Sprintf("The first %s to be sent, compared with their customers as the dry run found them in Dixa. Only the fields a row changes are listed; an empty cell in the file changes nothing.",
+		plural(len(rows), "row"))
+	if rest := j.Eligible() - len(rows); rest > 0 {
+		text += fmt.Sprintf(" The other %s are not compared.", plural(rest, "row"))
+	}
+	if j.PreviewReads > 0 && j.CheckMethod != importjob.CheckPreview {
+		text += fmt.Sprintf(" Reading their custom attributes took %s (a lookup does not return them).", plural(j.PreviewReads, "request"))
+	}
+	return rows, text
 }
 
 // matchText says how the rows of an update are matched to customers.
@@ -308,6 +334,17 @@ func dryRunCheckText(j importjob.Job, rate float64) (string, int) {
 		}
 		return fmt.Sprintf("Checking against Dixa for %s: %d of %d lookups done, one request each (about %s left at %g requests a second; agents go first).",
 			what, j.CheckDone, j.CheckCost, duration(float64(j.CheckCost-j.CheckDone)/rate), rate), pct
+	case importjob.CheckPreview:
+		if !checking {
+			return fmt.Sprintf("Read the customers of the first %s from Dixa to show what they would change, one request each (in the low-priority lane, so that agents go first).",
+				plural(j.CheckCost, "row")), 0
+		}
+		pct := 0
+		if j.CheckCost > 0 {
+			pct = min(j.CheckDone*100/j.CheckCost, 100)
+		}
+		return fmt.Sprintf("Reading the customers of the first %s from Dixa to show what they would change, one request each (agents go first).",
+			plural(j.CheckCost, "row")), pct
 	case importjob.CheckScan:
 		if !checking {
 			return fmt.Sprintf("The file has too many identifiers to look up one by one, so the whole customer list was read from Dixa instead: %d requests of 100 customers.", j.CheckDone), 0

@@ -390,3 +390,153 @@ func TestExportImportRoundTrip(t *testing.T) {
 			got.DisplayName, got.FirstName, got.LastName, got.PhoneNumber, got.ExternalID, got.Email)
 	}
 }
+
+// simReads counts the simulator's list and single-customer reads.
+func simReads(env *webtest.Env) (lists, gets int) {
+	st := env.Sim.Stats()
+	return st.Routes["GET /endusers"].Requests, st.Routes["GET /endusers/{userId}"].Requests
+}
+
+// previewRows reads the dry run's preview table: per row number, the
+// customer's link and name, and its changes as "field: old → new".
+func previewRows(d *goquery.Document) (nums []string, rows map[string][]string, links map[string]string) {
+	rows, links = map[string][]string{}, map[string]string{}
+	d.Find(`[data-testid="preview-row"]`).Each(func(_ int, s *goquery.Selection) {
+		n, _ := s.Attr("data-row")
+		nums = append(nums, n)
+		a := s.Find(`[data-testid="preview-customer"]`)
+		href, _ := a.Attr("href")
+		links[n] = href + " " + strings.TrimSpace(a.Text())
+		s.Find(`[data-testid="preview-change"]`).Each(func(_ int, c *goquery.Selection) {
+			f, _ := c.Attr("data-field")
+			old := strings.TrimSpace(c.Find(`[data-testid="preview-old"]`).Text())
+			nw := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(c.Find(`[data-testid="preview-new"]`).Text()), "→"))
+			rows[n] = append(rows[n], f+": "+old+" → "+nw)
+		})
+		if nc := s.Find(`[data-testid="preview-nochange"]`); nc.Length() > 0 {
+			rows[n] = append(rows[n], "no change")
+		}
+		if note := s.Find(`[data-testid="preview-note"]`); note.Length() > 0 {
+			rows[n] = append(rows[n], "note: "+strings.TrimSpace(note.Text()))
+		}
+	})
+	return nums, rows, links
+}
+
+// TestImportUpdatePreview: the dry run of an update shows, for its first
+// rows, each customer (linked to the profile) and what the row would
+// change, old → new, or "no change". Matched by email it reuses the
+// lookups (no further read); matched by id it reads the first rows'
+// customers only. Showing the page reads nothing from Dixa, and what
+// customers wrote themselves is shown as text.
+func TestImportUpdatePreview(t *testing.T) {
+	env := webtest.New(t, webtest.Options{Sim: dixasim.Options{Users: -1}})
+	lead := env.Login(t, "lead")
+	var users []apiclient.EndUser
+	for i := range 14 {
+		in := apiclient.CreateEndUserInput{Email: fmt.Sprintf("pre%d@example.com", i), FirstName: fmt.Sprintf("First%d", i),
+			LastName: fmt.Sprintf("Last%d", i), DisplayName: fmt.Sprintf("Person %d", i)}
+		if i == 1 {
+			in.DisplayName, in.LastName = `<script>alert("pwn")</script>`, `<img src=x onerror=alert(1)>`
+		}
+		u, err := env.API.CreateEndUser(t.Context(), in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		users = append(users, u)
+	}
+	check := func(t *testing.T, jobPath string) map[string][]string {
+		t.Helper()
+		d := imWaitState(t, env, lead, jobPath, "ready")
+		nums, rows, links := previewRows(d)
+		if len(nums) != 10 || nums[0] != "2" || nums[9] != "11" {
+			t.Fatalf("previewed rows %v; want rows 2 to 11 (at most 10)", nums)
+		}
+		if links["2"] != env.Cfg.BasePath+"/endusers/"+users[0].ID+" Person 0" {
+			t.Errorf("row 2 customer = %q; want the profile link and the name", links["2"])
+		}
+		if links["3"] != env.Cfg.BasePath+"/endusers/"+users[1].ID+` <script>alert("pwn")</script>` {
+			t.Errorf("row 3 customer = %q; want the name as text", links["3"])
+		}
+		if !strings.Contains(d.Find(`[data-testid="preview-text"]`).Text(), "The other 2 rows are not compared") {
+			t.Errorf("preview text = %q", d.Find(`[data-testid="preview-text"]`).Text())
+		}
+		return rows
+	}
+
+	t.Run("by email", func(t *testing.T) {
+		var b strings.Builder
+		b.WriteString("email,firstName,lastName\n")
+		for i, u := range users[:12] {
+			switch i {
+			case 0:
+				fmt.Fprintf(&b, "%s,%s,%s\n", u.Email, u.FirstName, u.LastName) // no change
+			case 1:
+				fmt.Fprintf(&b, "%s,,Safe\n", u.Email)
+			default:
+				fmt.Fprintf(&b, "%s,%s,New%d\n", u.Email, u.FirstName, i)
+			}
+		}
+		env.Sim.ResetStats()
+		resp, body := imUpload(t, env, lead, "by-email.csv", []byte(b.String()), "mode", "update")
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("upload: %d\n%s", resp.StatusCode, body)
+		}
+		jobPath := strings.TrimPrefix(resp.Header.Get("Location"), env.Cfg.BasePath)
+		rows := check(t, jobPath)
+		if got := rows["2"]; len(got) != 1 || got[0] != "no change" {
+			t.Errorf("row 2 = %q; want no change", got)
+		}
+		if got := rows["3"]; len(got) != 1 || got[0] != `lastName: <img src=x onerror=alert(1)> → Safe` {
+			t.Errorf("row 3 = %q; want the hostile last name as text → Safe", got)
+		}
+		if got := rows["4"]; len(got) != 1 || got[0] != "lastName: Last2 → New2" {
+			t.Errorf("row 4 = %q; want lastName: Last2 → New2 only (firstName is unchanged)", got)
+		}
+		if lists, gets := simReads(env); lists != 12 || gets != 0 {
+			t.Errorf("the dry run made %d lookups and %d reads; want 12 lookups (one per email) and no read", lists, gets)
+		}
+		_, page := env.Get(t, lead, jobPath)
+		if strings.Contains(page, `<script>alert("pwn")`) || strings.Contains(page, `<img src=x`) || !strings.Contains(page, "&lt;img src=x") {
+			t.Errorf("the customers' own values are not escaped on the page")
+		}
+		if lists, gets := simReads(env); lists != 12 || gets != 0 {
+			t.Errorf("showing the page read from Dixa: %d lookups, %d reads", lists-12, gets)
+		}
+	})
+
+	t.Run("by id", func(t *testing.T) {
+		var b strings.Builder
+		b.WriteString("id,lastName\n")
+		for i, u := range users[:12] {
+			if i == 0 {
+				fmt.Fprintf(&b, "%s,%s\n", u.ID, u.LastName)
+				continue
+			}
+			fmt.Fprintf(&b, "%s,Id%d\n", u.ID, i)
+		}
+		env.Sim.ResetStats()
+		resp, body := imUpload(t, env, lead, "by-id.csv", []byte(b.String()), "mode", "update")
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("upload: %d\n%s", resp.StatusCode, body)
+		}
+		jobPath := strings.TrimPrefix(resp.Header.Get("Location"), env.Cfg.BasePath)
+		rows := check(t, jobPath)
+		if got := rows["2"]; len(got) != 1 || got[0] != "no change" {
+			t.Errorf("row 2 = %q; want no change", got)
+		}
+		if got := rows["5"]; len(got) != 1 || got[0] != "lastName: Last3 → Id3" {
+			t.Errorf("row 5 = %q; want lastName: Last3 → Id3", got)
+		}
+		for range 3 {
+			env.Get(t, lead, jobPath)
+		}
+		if lists, gets := simReads(env); lists != 0 || gets != 10 {
+			t.Errorf("the dry run and 3 page views made %d lookups and %d reads; want none and 10 (the previewed rows)", lists, gets)
+		}
+		d := imDoc(t, func() string { _, p := env.Get(t, lead, jobPath); return p }())
+		if txt := d.Find(`[data-testid="check"]`).Text(); !strings.Contains(txt, "first 10 rows") {
+			t.Errorf("check text = %q; want the cost of reading the first 10 rows", txt)
+		}
+	})
+}

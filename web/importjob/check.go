@@ -29,16 +29,21 @@ type match struct{ id, why string }
 // external ID it finds each row's customer. Small files are checked with
 // one filtered list request per identifier (CheckLookups); big ones by
 // reading the whole customer list once (CheckScan), which costs one request
-// per 100 customers instead of one per identifier. The check is read-only
-// and starts again from the beginning after a restart.
+// per 100 customers instead of one per identifier. An update then compares
+// its first rows with their customers (preview; for a match by id that is
+// the whole check, CheckPreview). The check is read-only and starts again
+// from the beginning after a restart.
 func (r *Runner) check(ctx context.Context, j Job) error {
-	ix, err := r.indexRows(ctx, j)
+	ix, cands, err := r.indexRows(ctx, j)
 	if err != nil {
 		return err
 	}
 	c := &checkRun{r: r, ctx: ctx, lctx: apiclient.WithLowPriority(ctx), j: j,
-		found: map[int][]match{}, wait: newBackoff(r.Backoff)}
+		found: map[int][]match{}, users: map[int]apiclient.EndUser{}, cands: map[int]bool{}, wait: newBackoff(r.Backoff)}
 	c.j.CheckDone = 0
+	for _, row := range cands {
+		c.cands[row.Num] = true
+	}
 	mine := true
 	switch j.CheckMethod {
 	case CheckLookups:
@@ -49,14 +54,25 @@ func (r *Runner) check(ctx context.Context, j Job) error {
 	if err != nil || !mine {
 		return err
 	}
+	if j.Mode == ModeUpdate {
+		if err := c.preview(cands); err != nil {
+			return err
+		}
+	}
 	return r.recordFindings(ctx, c.j, c.found)
 }
 
-// indexRows reads the identifiers to check from the rows without a problem.
-func (r *Runner) indexRows(ctx context.Context, j Job) (checkIndex, error) {
+// indexRows reads the identifiers to check from the rows without a
+// problem, and returns the first of those rows of an update (candidates
+// for the preview).
+func (r *Runner) indexRows(ctx context.Context, j Job) (checkIndex, []Row, error) {
 	ix := checkIndex{emails: map[string][]int{}, phones: map[string][]int{}, extIDs: map[string][]int{}}
+	var cands []Row
 	err := forEachChunk(ctx, r.Store, j.ID, RowsCheckable, func(rows []Row) error {
 		for _, row := range rows {
+			if j.Mode == ModeUpdate && len(cands) < previewCandidates {
+				cands = append(cands, row)
+			}
 			p := row.Item.Patch
 			switch {
 			case j.Mode == ModeCreate:
@@ -77,7 +93,7 @@ func (r *Runner) indexRows(ctx context.Context, j Job) (checkIndex, error) {
 		}
 		return nil
 	})
-	return ix, err
+	return ix, cands, err
 }
 
 // checkRun is one pass of the check: the job with its progress, what was
@@ -88,6 +104,10 @@ type checkRun struct {
 	lctx  context.Context // for Dixa: the low-priority lane
 	j     Job
 	found map[int][]match // row number → the customers that matched, and why
+	// users keeps, for the preview candidates only (cands), the customer
+	// that matched each row, so that the preview reads no customer twice.
+	users map[int]apiclient.EndUser
+	cands map[int]bool
 	wait  *backoff
 }
 
@@ -102,6 +122,9 @@ func (c *checkRun) note(nums []int, u apiclient.EndUser, why string) {
 		}
 		if !dup {
 			c.found[n] = append(c.found[n], match{id: u.ID, why: why})
+		}
+		if c.cands[n] {
+			c.users[n] = u
 		}
 	}
 }
@@ -215,6 +238,7 @@ func (r *Runner) recordFindings(ctx context.Context, j Job, found map[int][]matc
 		return err
 	}
 	cur.CheckDone, cur.CheckCost = j.CheckDone, max(j.CheckCost, cur.CheckCost)
+	cur.Preview, cur.PreviewReads = j.Preview, j.PreviewReads
 	err = forEachChunk(ctx, r.Store, j.ID, RowsCheckable, func(rows []Row) error {
 		var changed []Row
 		for _, row := range rows {

@@ -116,6 +116,7 @@ const (
 	CheckNone    = ""
 	CheckLookups = "lookups" // one filtered list request per identifier
 	CheckScan    = "scan"    // read the whole customer list, 100 per request
+	CheckPreview = "preview" // update by id: read the first rows' customers only, to show what would change
 )
 
 // Job is an import: what was uploaded, how far it got, and its counts. The
@@ -172,6 +173,16 @@ type Job struct {
 	// (Wait*). Both are cleared when Dixa takes a request again.
 	WaitingSince time.Time `json:"waitingSince,omitzero"`
 	WaitingFor   string    `json:"waitingFor,omitempty"`
+
+	// Preview is what the first rows of an update would change, as the
+	// dry run found their customers in Dixa (at most PreviewRows);
+	// PreviewReads counts the requests that read customers for it. It is
+	// dropped when the job starts or is cancelled before starting.
+	Preview      []RowPreview `json:"preview,omitempty"`
+	PreviewReads int          `json:"previewReads,omitempty"`
+	// AttrNames names the custom attributes of the file's columns, by
+	// definition id.
+	AttrNames map[string]string `json:"attrNames,omitempty"`
 }
 
 // Reasons the runner waits for Dixa (Job.WaitingFor), from the class of the

@@ -2,6 +2,7 @@ package importjob
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"sort"
 	"sync"
@@ -273,14 +274,16 @@ func (s *MemStore) PurgeJobs(_ context.Context, states []State, changedBefore ti
 	return n, nil
 }
 
-// ScrubImportRows blanks the rows that hold any of values (see Scrub), and
-// reports how many.
+// ScrubImportRows blanks the rows that hold any of values (see Scrub) and
+// drops the dry-run previews of rows that do (ScrubPreview), and reports
+// how many rows and previews it changed.
 func (s *MemStore) ScrubImportRows(_ context.Context, values []string) (int, error) {
 	ns := NeedlesFor(values)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	n := 0
 	for _, mj := range s.jobs {
+		n += ScrubPreview(&mj.job, ns)
 		for num, r := range mj.rows {
 			if ns.Mentioned(r) {
 				Scrub(&r)
@@ -296,6 +299,8 @@ func cloneJob(j Job) Job {
 	j.Columns = slices.Clone(j.Columns)
 	j.Unknown = slices.Clone(j.Unknown)
 	j.Ignored = slices.Clone(j.Ignored)
+	j.Preview = slices.Clone(j.Preview)
+	j.AttrNames = maps.Clone(j.AttrNames)
 	if j.Problems != nil {
 		p := make(map[string]int, len(j.Problems))
 		for k, v := range j.Problems {

@@ -1,6 +1,7 @@
 package importjob
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -129,6 +130,12 @@ func newJob(u Upload, rd *Reader, m *Mapping, v *Validator) Job {
 			continue
 		}
 		j.Columns = append(j.Columns, c.Name())
+		if c.Attr != nil && u.Mode == ModeUpdate {
+			if j.AttrNames == nil {
+				j.AttrNames = map[string]string{}
+			}
+			j.AttrNames[c.Attr.ID] = cmp.Or(c.Attr.Label, c.Attr.Identifier)
+		}
 	}
 	return j
 }
@@ -180,7 +187,9 @@ func storeRows(ctx context.Context, st Store, j *Job, rd *Reader, v *Validator) 
 }
 
 // planCheck picks how the rows are checked against Dixa (see
-// DefaultLookupThreshold) and returns the state the job starts in.
+// DefaultLookupThreshold) and returns the state the job starts in. An
+// update matched by id looks nobody up: its check only reads the
+// customers of the first rows, to show what they would change.
 func planCheck(j *Job, u Upload, v *Validator) State {
 	keys := 0
 	switch {
@@ -196,7 +205,11 @@ func planCheck(j *Job, u Upload, v *Validator) State {
 		threshold = DefaultLookupThreshold
 	}
 	switch {
-	case keys == 0 || j.Eligible() == 0:
+	case j.Eligible() == 0:
+		return StateReady
+	case u.Mode == ModeUpdate && v.MatchBy == MatchID:
+		j.CheckMethod, j.CheckCost = CheckPreview, min(j.Eligible(), PreviewRows)
+	case keys == 0:
 		return StateReady
 	case keys <= threshold:
 		j.CheckMethod, j.CheckCost = CheckLookups, keys

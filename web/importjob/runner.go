@@ -14,6 +14,7 @@ import (
 // API is what the runner needs from Dixa; *apiclient.Client has it.
 type API interface {
 	ListEndUsers(ctx context.Context, o apiclient.ListOptions) (apiclient.Page[apiclient.EndUser], error)
+	GetEndUser(ctx context.Context, id string) (apiclient.EndUser, error)
 	CreateEndUsers(ctx context.Context, in []apiclient.CreateEndUserInput) ([]apiclient.BulkOutcome, error)
 	PatchEndUsers(ctx context.Context, in []apiclient.BulkPatchEndUserInput) ([]apiclient.BulkOutcome, error)
 	PatchEndUserCustomAttributes(ctx context.Context, id string, values map[string]apiclient.AttributeValue) ([]apiclient.CustomAttribute, error)

@@ -381,7 +381,8 @@ func queryStrings(ctx context.Context, tx *sql.Tx, q string, args ...any) ([]str
 
 // ScrubImportRows blanks, in every import job, the rows whose payload,
 // problem or error holds any of values (a person's email, phone numbers,
-// names, external ID), as importjob.Scrub does, and reports how many rows
+// names, external ID), as importjob.Scrub does, drops the dry-run
+// previews of rows that hold one, and reports how many rows and previews
 // it changed. A payload matches a whole value, compared without regard to
 // case; a problem or error text matches a value of at least
 // importjob.MinScrubText characters anywhere in it (SQLite folds the case
@@ -413,7 +414,61 @@ func (s *Store) ScrubImportRows(ctx context.Context, values []string) (int, erro
 		return 0, fmt.Errorf("store: scrub import rows: %w", err)
 	}
 	n, err := res.RowsAffected()
-	return int(n), err
+	if err != nil {
+		return 0, err
+	}
+	p, err := s.scrubPreviews(ctx, ns)
+	return int(n) + p, err
+}
+
+// scrubPreviews drops, from every import job's dry-run preview, the rows'
+// previews that hold one of ns (importjob.ScrubPreview), and reports how
+// many it dropped. The jobs with a preview are few (it is dropped when a
+// job starts), so they are read and matched here rather than in SQL, where
+// JSON escapes would hide a value.
+func (s *Store) scrubPreviews(ctx context.Context, ns importjob.Needles) (int, error) {
+	n := 0
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		q := `SELECT id, params FROM jobs WHERE kind LIKE 'import.%' AND ` + s.contains("params")
+		if s.dialect == Postgres {
+			q += ` FOR UPDATE`
+		}
+		rows, err := tx.QueryContext(ctx, s.q(q), `"preview":`)
+		if err != nil {
+			return fmt.Errorf("store: import jobs with a preview: %w", err)
+		}
+		changed := map[string][]byte{}
+		for rows.Next() {
+			var id, params string
+			var j importjob.Job
+			if err := rows.Scan(&id, &params); err != nil {
+				rows.Close()
+				return fmt.Errorf("store: scan import job: %w", err)
+			}
+			if err := json.Unmarshal([]byte(params), &j); err != nil {
+				rows.Close()
+				return fmt.Errorf("store: import job %s params: %w", id, err)
+			}
+			if k := importjob.ScrubPreview(&j, ns); k > 0 {
+				n += k
+				if changed[id], err = json.Marshal(j); err != nil {
+					rows.Close()
+					return err
+				}
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for id, p := range changed {
+			if _, err := tx.ExecContext(ctx, s.q(`UPDATE jobs SET params = ? WHERE id = ?`), string(p), id); err != nil {
+				return fmt.Errorf("store: scrub import preview: %w", err)
+			}
+		}
+		return nil
+	})
+	return n, err
 }
 
 // contains is the dialect's test that the text expression expr holds the
