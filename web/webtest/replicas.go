@@ -16,10 +16,13 @@ import (
 // one simulator, one database (databaseURL, PostgreSQL), the same session
 // key and the same data directory (the identifier key file), each console
 // with its own store connection pool, background work and address. They
-// stop with the test; Env.Stop stops one earlier. perReplica, when set,
-// adds client options of replica i (e.g. its own limiter).
+// stop with the test; Env.Stop stops one earlier. As the server does on
+// PostgreSQL, the replicas share one Dixa budget through the database
+// (Options.SharedLimit). perReplica, when set, adds client options of
+// replica i (e.g. its own limiter instead).
 func NewReplicas(t testing.TB, n int, databaseURL string, o Options, perReplica func(i int) []apiclient.Option) []*Env {
 	t.Helper()
+	o.SharedLimit = true
 	sim, simURL := startSim(t, o)
 	key := make([]byte, 32)
 	rand.Read(key)
