@@ -35,7 +35,11 @@ func NewReplicas(t testing.TB, n int, databaseURL string, o Options, perReplica 
 	envs := make([]*Env, n)
 	for i := range envs {
 		ro := o
-		tag := &HeaderTransport{Header: http.Header{ReplicaHeader: {strconv.Itoa(i)}}}
+		// Each replica has its own connections to Dixa, as a process has.
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConnsPerHost = 16
+		t.Cleanup(tr.CloseIdleConnections)
+		tag := &HeaderTransport{Header: http.Header{ReplicaHeader: {strconv.Itoa(i)}}, Base: tr}
 		ro.Client = append(slices.Clone(o.Client), apiclient.WithHTTPClient(&http.Client{Transport: tag}))
 		if perReplica != nil {
 			ro.Client = append(ro.Client, perReplica(i)...)
