@@ -159,6 +159,13 @@ const simKey = "sim-key-for-the-shared-limit"
 // X-Replica: i.
 func replicas(t testing.TB, dbURL, simURL string, n int, opts ...apiclient.Option) ([]*Store, []*apiclient.Client) {
 	t.Helper()
+	return replicasWrapped(t, dbURL, simURL, n, nil, opts...)
+}
+
+// replicasWrapped is replicas with each replica's bucket passed through
+// wrap (when not nil) before its limiter uses it.
+func replicasWrapped(t testing.TB, dbURL, simURL string, n int, wrap func(apiclient.Bucket) apiclient.Bucket, opts ...apiclient.Option) ([]*Store, []*apiclient.Client) {
+	t.Helper()
 	var stores []*Store
 	var clients []*apiclient.Client
 	for i := range n {
@@ -167,9 +174,13 @@ func replicas(t testing.TB, dbURL, simURL string, n int, opts ...apiclient.Optio
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { s.Close() })
-		b, err := s.RateBucket(t.Context(), simKey, 10, 4)
+		rb, err := s.RateBucket(t.Context(), simKey, 10, 4)
 		if err != nil {
 			t.Fatal(err)
+		}
+		var b apiclient.Bucket = rb
+		if wrap != nil {
+			b = wrap(b)
 		}
 		tr := http.DefaultTransport.(*http.Transport).Clone()
 		tr.MaxIdleConnsPerHost = 16
