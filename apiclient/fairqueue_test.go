@@ -41,15 +41,16 @@ func TestLimiterFairAcrossPersons(t *testing.T) {
 					t.Fatalf("B: %v", err)
 				}
 				took, before := time.Since(start), doneA.Load()
-				// A's burst goes at once and A's next call holds the turn for
-				// the slot at 100ms; that turn covers turnCalls calls (100,
-				// 200 and 300ms); the next slot, at 400ms, is B's.
+				// A's burst (3 in process, 2 shared) goes at once and A's
+				// next call holds the turn for the slot at 100ms; that turn
+				// covers turnCalls calls (100, 200 and 300ms); the next
+				// slot, at 400ms or sooner, is B's.
 				if took > 400*time.Millisecond || before > 6 {
 					t.Errorf("B served after %v with %d of A's calls before it; want ≤ 400ms and ≤ 6", took, before)
 				}
 				wg.Wait()
 				if d := time.Since(start); d < 4700*time.Millisecond {
-					t.Errorf("51 calls took %v; the rate (10/s, burst 3) allows no less than 4.7s", d)
+					t.Errorf("51 calls took %v; the rate (10/s, burst 3 or 2) allows no less than 4.7s", d)
 				}
 			})
 		})
@@ -153,8 +154,10 @@ type gcraBucket struct {
 
 func newGCRABucket(rps float64, burst int) *gcraBucket {
 	iv := time.Duration(float64(time.Second) / rps)
-	return &gcraBucket{interval: iv, tolerance: time.Duration(max(burst-2, 0)) * iv}
+	return &gcraBucket{interval: iv, tolerance: time.Duration(max(burst-3, 0)) * iv}
 }
+
+func (b *gcraBucket) Interval() time.Duration { return b.interval }
 
 func (b *gcraBucket) Reserve(ctx context.Context, idleOnly bool, maxWait time.Duration) (time.Duration, bool, error) {
 	b.mu.Lock()
@@ -223,9 +226,9 @@ func TestSharedLimiterRateBlockAndLanes(t *testing.T) {
 			lowAt.Store(int64(time.Since(start)))
 		})
 		wg.Wait()
-		// 20 calls at 10/s with 3 at once: the last at 1.7s.
-		if d := time.Duration(lastHigh.Load()); d < 1700*time.Millisecond {
-			t.Errorf("20 calls over two limiters done after %v, want ≥ 1.7s", d)
+		// 20 calls at 10/s with 2 at once: the last at 1.8s.
+		if d := time.Duration(lastHigh.Load()); d < 1800*time.Millisecond {
+			t.Errorf("20 calls over two limiters done after %v, want ≥ 1.8s", d)
 		}
 		if d := time.Duration(lowAt.Load()); d < time.Duration(lastHigh.Load()) {
 			t.Errorf("low-priority call at %v, before the last interactive one at %v", d, time.Duration(lastHigh.Load()))

@@ -79,6 +79,8 @@ type Bucket interface {
 	// Block stops every process from getting a slot for d from now. It
 	// extends the current block and never shortens it.
 	Block(ctx context.Context, d time.Duration) error
+	// Interval is the time between two slots (1/rate).
+	Interval() time.Duration
 }
 
 // bucketTimeout bounds one round trip to a shared Bucket; and an
@@ -219,6 +221,16 @@ func (l *Limiter) waitInteractive(ctx context.Context) error {
 }
 
 // waitShared takes a slot from the shared bucket and waits for it.
+//
+// The bucket spaces the slots on its own clock and answers with a wait
+// relative to the moment it decided, somewhere within our round trip. The
+// request must reach the upstream close to its slot: a send that is late
+// bunches with the slots after it, and several late sends (a slow reply
+// from the database, a stalled process) add up to more than the upstream's
+// burst. So the wait runs from the reply (never early), and a slot whose
+// time has passed by more than lateSlack of an interval when we could send
+// is not used: the caller reserves again. A spent slot only slows the
+// callers down, it never lets more through.
 func (l *Limiter) waitShared(ctx context.Context) error {
 	for {
 		if err := l.waitBlocked(ctx); err != nil {
@@ -233,6 +245,7 @@ func (l *Limiter) waitShared(ctx context.Context) error {
 		if maxWait < 0 {
 			return rateLimitedError(0, context.DeadlineExceeded)
 		}
+		asked := time.Now()
 		d, ok, err := l.reserve(ctx, false, maxWait)
 		if err != nil {
 			return err
@@ -243,11 +256,26 @@ func (l *Limiter) waitShared(ctx context.Context) error {
 		if err := sleep(ctx, d); err != nil {
 			return err // the slot is spent: a shared reservation cannot be returned
 		}
+		if l.late(asked, d) {
+			continue
+		}
 		if !time.Now().Before(l.BlockedUntil()) {
 			return nil
 		}
 		// A 429 arrived while we waited: queue again behind the block.
 	}
+}
+
+// lateSlack is the share of an interval by which a send may miss its shared
+// slot. The bucket keeps headroom for the rest of the jitter between our
+// send times and the upstream's arrival times.
+const lateSlack = 0.5
+
+// late reports whether a slot that was d after some instant between asked
+// and the reply is now, at the latest, more than lateSlack of an interval
+// in the past. (The earliest the slot can be is asked+d.)
+func (l *Limiter) late(asked time.Time, d time.Duration) bool {
+	return time.Since(asked.Add(d)) > time.Duration(lateSlack*float64(l.bucket.Interval()))
 }
 
 // reserve asks the shared bucket for a slot, bounded by bucketTimeout. A
@@ -305,10 +333,15 @@ func (l *Limiter) waitLow(ctx context.Context) error {
 // otherwise it says how long to sleep before trying again.
 func (l *Limiter) takeIdle(ctx context.Context) (bool, time.Duration, error) {
 	if l.bucket != nil {
+		asked := time.Now()
 		d, ok, err := l.reserve(ctx, true, 0)
-		if err != nil || ok {
-			return ok, 0, err
+		if err != nil {
+			return false, 0, err
 		}
+		if ok && !l.late(asked, d) {
+			return true, 0, nil
+		}
+		// Busy, or a slot whose answer came too late to use: try again.
 		return false, d + rand.N(lowJitter) + time.Millisecond, nil
 	}
 	// Never reserve a future token: a reservation would put this caller

@@ -22,13 +22,8 @@ import (
 
 // Three consoles on one PostgreSQL schema and one simulator with Dixa's
 // limit on, as three replicas behind a load balancer. Each replica has its
-// own limiter of 3 requests a second (9 together, under Dixa's 10).
-//
-// Not shown here yet: that many people on three replicas stay within
-// Dixa's 10 requests a second with each replica at the full rate. That
-// needs the limiter shared through PostgreSQL; once it is wired into the
-// server, a test here should give each replica the full rate and count
-// the simulator's requests per second and its 429s.
+// own limiter of 3 requests a second (9 together, under Dixa's 10), so
+// that these tests do not depend on the shared one.
 func replicas(t *testing.T) []*webtest.Env {
 	t.Helper()
 	dbURL := webtest.PostgresSchema(t)
@@ -38,6 +33,96 @@ func replicas(t *testing.T) []*webtest.Env {
 		func(int) []apiclient.Option {
 			return []apiclient.Option{apiclient.WithLimiter(apiclient.NewLimiter(3, 3))}
 		})
+}
+
+// TestReplicaSharedBudgetManyPeople: 60 people, each signed in on their
+// own and spread over three replicas that share Dixa's budget through
+// PostgreSQL (10 a second, bursts of 4), open 60 customers' profiles at
+// once. Dixa answers no 429 and receives at most 10 requests in any second
+// plus the burst; every page is shown or refused with 503 and Retry-After
+// (a person waits at most UPSTREAM_QUEUE_MAX for a slot).
+func TestReplicaSharedBudgetManyPeople(t *testing.T) {
+	const people = 60
+	dbURL := webtest.PostgresSchema(t)
+	cfg := func(c *web.Config) {
+		c.UpstreamRPS, c.UpstreamBurst = 10, 4
+		c.UpstreamQueueMax = 2 * time.Second // the server's default
+	}
+	rs := webtest.NewReplicas(t, 3, dbURL, webtest.Options{Sim: dixasim.Options{Users: people, RateLimit: 10, Burst: 4}, Config: cfg}, nil)
+	seen := map[string]bool{}
+	ids := make([]string, people)
+	for i := range ids {
+		id, ok := rs[0].Sim.AnyUserID(func(u apiclient.EndUser) bool { return !seen[u.ID] })
+		if !ok {
+			t.Fatalf("the simulator has only %d customers", i)
+		}
+		seen[id], ids[i] = true, id
+	}
+	clients := make([]*http.Client, people)
+	for i := range clients {
+		clients[i] = rs[i%3].Login(t, "agent")
+	}
+	rs[0].Sim.ResetStats()
+
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	type page struct {
+		code       int
+		retryAfter string
+		err        error
+	}
+	pages := make([]page, people)
+	start := time.Now()
+	var wg sync.WaitGroup
+	for i := range people {
+		wg.Go(func() {
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, rs[i%3].URL+"/endusers/"+ids[i], nil)
+			if err != nil {
+				pages[i].err = err
+				return
+			}
+			resp, err := clients[i].Do(req)
+			if err != nil {
+				pages[i].err = err
+				return
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			pages[i] = page{code: resp.StatusCode, retryAfter: resp.Header.Get("Retry-After")}
+		})
+	}
+	wg.Wait()
+	took := time.Since(start)
+
+	shown, refused := 0, 0
+	for i, p := range pages {
+		switch {
+		case p.err != nil:
+			t.Errorf("person %d (replica %d): %v", i, i%3, p.err)
+		case p.code == http.StatusOK:
+			shown++
+		case p.code == http.StatusServiceUnavailable && p.retryAfter != "":
+			refused++
+		default:
+			t.Errorf("person %d (replica %d): %d (Retry-After %q), want 200 or 503 with Retry-After", i, i%3, p.code, p.retryAfter)
+		}
+	}
+	st := rs[0].Sim.Stats()
+	byReplica := map[string]int{}
+	for _, r := range rs[0].Sim.Requests() {
+		byReplica[r.Header.Get(webtest.ReplicaHeader)]++
+	}
+	t.Logf("%d pages in %v: %d shown, %d refused with 503; Dixa saw %d requests (by replica %v), %d answered 429, at most %d in one second",
+		people, took.Round(time.Millisecond), shown, refused, st.Total.Requests, byReplica, st.Total.TooManyRequests, st.Total.MaxPerSecond)
+	if st.Total.TooManyRequests != 0 {
+		t.Errorf("Dixa answered %d requests with 429, want 0", st.Total.TooManyRequests)
+	}
+	if st.Total.MaxPerSecond > 10+4 {
+		t.Errorf("%d requests arrived at Dixa within one second, want at most 10 + burst 4", st.Total.MaxPerSecond)
+	}
+	if shown == 0 {
+		t.Error("no profile was shown")
+	}
 }
 
 // rpPost posts a form to a replica as a browser would; safe in goroutines

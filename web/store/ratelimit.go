@@ -32,10 +32,15 @@ type RateBucket struct {
 var ErrNoSharedLimit = errors.New("store: a shared rate limit needs PostgreSQL")
 
 // RateBucket returns the shared bucket of apiKey for a limit of rps
-// requests a second with bursts of burst, creating its row if needed. Like
-// the in-process limiter it hands out at most burst-1 slots at once (never
-// fewer than one): one slot of headroom absorbs the jitter between our send
-// times and the arrival times the upstream counts.
+// requests a second with bursts of burst, creating its row if needed. It
+// hands out at most burst-2 slots at once (never fewer than one): two slots
+// of headroom absorb up to two intervals of jitter between the slots and
+// the arrival times the upstream counts. Across replicas that jitter is
+// larger than in one process: the answer to a reservation comes back after
+// a round trip to the database, and the sends of several processes meet
+// at the upstream. (The limiter drops a slot it would use more than half
+// an interval late, which leaves the rest of the headroom for the way to
+// the upstream.)
 func (s *Store) RateBucket(ctx context.Context, apiKey string, rps float64, burst int) (*RateBucket, error) {
 	if s.dialect != Postgres {
 		return nil, ErrNoSharedLimit
@@ -49,7 +54,7 @@ func (s *Store) RateBucket(ctx context.Context, apiKey string, rps float64, burs
 		s:         s,
 		keyHash:   hex.EncodeToString(sum[:]),
 		interval:  interval,
-		tolerance: time.Duration(max(burst-2, 0)) * interval,
+		tolerance: time.Duration(max(burst-3, 0)) * interval,
 	}
 	if err := b.ensure(ctx); err != nil {
 		return nil, err
@@ -114,6 +119,9 @@ func (b *RateBucket) Reserve(ctx context.Context, idleOnly bool, maxWait time.Du
 	}
 	return 0, false, errors.New("store: rate bucket row keeps disappearing")
 }
+
+// Interval is the time between two slots.
+func (b *RateBucket) Interval() time.Duration { return b.interval }
 
 // Block stops every replica from getting a slot for d from now (database
 // time). It never shortens a block in force.

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -40,8 +41,9 @@ func TestRateBucketGCRA(t *testing.T) {
 	if _, ok, _ := b.Reserve(ctx, true, 0); ok {
 		t.Error("idle-only caller got a slot right after another")
 	}
-	// One slot taken; the burst of 3 leaves two more at once.
-	for i := range 2 {
+	// One slot taken; the bucket's burst (Dixa's 4 less two of headroom)
+	// leaves one more at once.
+	for i := range 1 {
 		if d, ok, err := b.Reserve(ctx, false, 0); err != nil || !ok || d != 0 {
 			t.Fatalf("burst slot %d: wait %v ok %v err %v", i, d, ok, err)
 		}
@@ -102,18 +104,35 @@ func TestRateBucketNeedsPostgres(t *testing.T) {
 	}
 }
 
-// arrivals records when each request reached the simulator.
+// arrivals records when each request reached the simulator, and from
+// which replica (the X-Replica header, when sent).
 type arrivals struct {
-	mu sync.Mutex
-	at []time.Time
-	h  http.Handler
+	mu   sync.Mutex
+	at   []time.Time
+	from []string
+	h    http.Handler
 }
 
 func (a *arrivals) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	a.mu.Lock()
 	a.at = append(a.at, time.Now())
+	a.from = append(a.from, r.Header.Get("X-Replica"))
 	a.mu.Unlock()
 	a.h.ServeHTTP(w, r)
+}
+
+// first returns when the first request from replica arrived (false if
+// none did).
+func (a *arrivals) first(replica string) (time.Time, bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var first time.Time
+	for i, at := range a.at {
+		if a.from[i] == replica && (first.IsZero() || at.Before(first)) {
+			first = at
+		}
+	}
+	return first, !first.IsZero()
 }
 
 // maxInSecond is the largest number of arrivals within any one second.
@@ -136,22 +155,38 @@ const simKey = "sim-key-for-the-shared-limit"
 
 // replicas opens n stores on one PostgreSQL schema (n replicas), each with
 // a client whose limiter takes its slots from the shared bucket, against
-// sim.
+// sim. Replica i has its own connections to sim and tags its requests
+// X-Replica: i.
 func replicas(t testing.TB, dbURL, simURL string, n int, opts ...apiclient.Option) ([]*Store, []*apiclient.Client) {
+	t.Helper()
+	return replicasWrapped(t, dbURL, simURL, n, nil, opts...)
+}
+
+// replicasWrapped is replicas with each replica's bucket passed through
+// wrap (when not nil) before its limiter uses it.
+func replicasWrapped(t testing.TB, dbURL, simURL string, n int, wrap func(apiclient.Bucket) apiclient.Bucket, opts ...apiclient.Option) ([]*Store, []*apiclient.Client) {
 	t.Helper()
 	var stores []*Store
 	var clients []*apiclient.Client
-	for range n {
+	for i := range n {
 		s, err := Open(t.Context(), t.TempDir(), dbURL)
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { s.Close() })
-		b, err := s.RateBucket(t.Context(), simKey, 10, 4)
+		rb, err := s.RateBucket(t.Context(), simKey, 10, 4)
 		if err != nil {
 			t.Fatal(err)
 		}
-		c, err := apiclient.New(simURL, append([]apiclient.Option{apiclient.WithAPIKey(simKey),
+		var b apiclient.Bucket = rb
+		if wrap != nil {
+			b = wrap(b)
+		}
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConnsPerHost = 16
+		t.Cleanup(tr.CloseIdleConnections)
+		hc := &http.Client{Transport: replicaTag{n: strconv.Itoa(i), base: tr}}
+		c, err := apiclient.New(simURL, append([]apiclient.Option{apiclient.WithAPIKey(simKey), apiclient.WithHTTPClient(hc),
 			apiclient.WithLimiter(apiclient.NewSharedLimiter(b)), apiclient.WithTimeout(30 * time.Second)}, opts...)...)
 		if err != nil {
 			t.Fatal(err)
@@ -159,6 +194,18 @@ func replicas(t testing.TB, dbURL, simURL string, n int, opts ...apiclient.Optio
 		stores, clients = append(stores, s), append(clients, c)
 	}
 	return stores, clients
+}
+
+// replicaTag sends every request with X-Replica: n.
+type replicaTag struct {
+	n    string
+	base http.RoundTripper
+}
+
+func (r replicaTag) RoundTrip(req *http.Request) (*http.Response, error) {
+	req = req.Clone(req.Context())
+	req.Header.Set("X-Replica", r.n)
+	return r.base.RoundTrip(req)
 }
 
 func newSim(t testing.TB) (*dixasim.Sim, *arrivals, string) {
@@ -191,6 +238,60 @@ func TestSharedLimitThreeReplicas(t *testing.T) {
 	}
 	if m := rec.maxInSecond(); m > 14 {
 		t.Errorf("%d requests arrived within one second, want ≤ 10 + burst 4", m)
+	}
+}
+
+// Replicas whose clocks disagree by ±2 s share one budget: the bucket is
+// timed by the database's clock alone, and only durations pass between it
+// and a replica. Three replicas whose own clocks (the store's clock, which
+// times everything else a replica records) run 2 s behind, right and 2 s
+// ahead fire 15 calls each at once. Measured at the simulator, on one
+// reference clock: no 429, at most 10 requests in any second plus the
+// burst, and every replica's first request within a second (a replica
+// whose clock is behind does not wait out the skew). A 1 s block pushed by
+// the replica ahead holds the one behind for 1 s, not 1 s ± the skew.
+func TestSharedLimitClockSkew(t *testing.T) {
+	skews := []time.Duration{-2 * time.Second, 0, 2 * time.Second}
+	sim, rec, simURL := newSim(t)
+	stores, clients := replicas(t, postgresSchema(t, postgresURL(t)), simURL, len(skews))
+	for i, s := range stores {
+		s.now = func() time.Time { return time.Now().Add(skews[i]) }
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	start := time.Now()
+	var wg sync.WaitGroup
+	for i := range 15 * len(skews) {
+		c := clients[i%len(skews)]
+		wg.Go(func() {
+			if _, err := c.ListEndUsers(ctx, apiclient.ListOptions{PageLimit: 1}); err != nil {
+				t.Errorf("call %d (replica %d): %v", i, i%len(skews), err)
+			}
+		})
+	}
+	wg.Wait()
+	st := sim.Stats()
+	t.Logf("%d requests in %v, %d answered 429, at most %d in one second", st.Total.Requests,
+		time.Since(start).Round(time.Millisecond), st.Total.TooManyRequests, rec.maxInSecond())
+	if st.Total.TooManyRequests != 0 {
+		t.Errorf("the simulator answered %d requests with 429, want 0", st.Total.TooManyRequests)
+	}
+	if m := rec.maxInSecond(); m > 14 {
+		t.Errorf("%d requests arrived within one second, want ≤ 10 + burst 4", m)
+	}
+	for i, skew := range skews {
+		if at, ok := rec.first(strconv.Itoa(i)); !ok || at.Sub(start) > time.Second {
+			t.Errorf("replica %d (clock %v): first request after %v, want within 1s", i, skew, at.Sub(start).Round(time.Millisecond))
+		}
+	}
+
+	ahead, behind := mustBucket(t, stores[2], simKey), mustBucket(t, stores[0], simKey)
+	if err := ahead.Block(ctx, time.Second); err != nil {
+		t.Fatal(err)
+	}
+	d, ok, err := behind.Reserve(ctx, false, 10*time.Second)
+	if err != nil || !ok || d < 500*time.Millisecond || d > time.Second {
+		t.Errorf("after a 1s block from the replica 2s ahead, the replica 2s behind waits %v (ok %v, %v); want ~1s", d, ok, err)
 	}
 }
 

@@ -16,10 +16,13 @@ import (
 // one simulator, one database (databaseURL, PostgreSQL), the same session
 // key and the same data directory (the identifier key file), each console
 // with its own store connection pool, background work and address. They
-// stop with the test; Env.Stop stops one earlier. perReplica, when set,
-// adds client options of replica i (e.g. its own limiter).
+// stop with the test; Env.Stop stops one earlier. As the server does on
+// PostgreSQL, the replicas share one Dixa budget through the database
+// (Options.SharedLimit). perReplica, when set, adds client options of
+// replica i (e.g. its own limiter instead).
 func NewReplicas(t testing.TB, n int, databaseURL string, o Options, perReplica func(i int) []apiclient.Option) []*Env {
 	t.Helper()
+	o.SharedLimit = true
 	sim, simURL := startSim(t, o)
 	key := make([]byte, 32)
 	rand.Read(key)
@@ -32,7 +35,11 @@ func NewReplicas(t testing.TB, n int, databaseURL string, o Options, perReplica 
 	envs := make([]*Env, n)
 	for i := range envs {
 		ro := o
-		tag := &HeaderTransport{Header: http.Header{ReplicaHeader: {strconv.Itoa(i)}}}
+		// Each replica has its own connections to Dixa, as a process has.
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConnsPerHost = 16
+		t.Cleanup(tr.CloseIdleConnections)
+		tag := &HeaderTransport{Header: http.Header{ReplicaHeader: {strconv.Itoa(i)}}, Base: tr}
 		ro.Client = append(slices.Clone(o.Client), apiclient.WithHTTPClient(&http.Client{Transport: tag}))
 		if perReplica != nil {
 			ro.Client = append(ro.Client, perReplica(i)...)

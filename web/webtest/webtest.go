@@ -57,6 +57,12 @@ type Options struct {
 	// Now is the console's clock (sessions, sign-in limits, the erasure
 	// workflow; a Clock's Now); nil: time.Now.
 	Now func() time.Time
+	// SharedLimit takes the console's Dixa request slots from one bucket in
+	// the database (PostgreSQL only) at the configured UpstreamRPS and
+	// UpstreamBurst, as the server does on PostgreSQL; false: an
+	// in-process limiter roomy enough never to hold a test back. A
+	// WithLimiter in Client replaces either.
+	SharedLimit bool
 }
 
 // Config is the configuration `go run ./cmd/console` uses with no
@@ -124,11 +130,25 @@ func startConsole(t testing.TB, o Options, sim *dixasim.Sim, simURL string, shar
 	logs := &LogBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	metrics := web.NewMetrics()
+	db, err := store.Open(t.Context(), cfg.DataDir, cfg.DatabaseURL)
+	if err != nil {
+		t.Fatalf("store.Open: %v", err)
+	}
+	t.Cleanup(func() { db.Close() })
+	lim := apiclient.NewLimiter(1000, 50)
+	if o.SharedLimit {
+		b, err := db.RateBucket(t.Context(), Key, cfg.UpstreamRPS, cfg.UpstreamBurst)
+		if err != nil {
+			t.Fatalf("shared rate limit: %v", err)
+		}
+		lim = apiclient.NewSharedLimiter(b)
+	}
 	opts := append([]apiclient.Option{
 		apiclient.WithAPIKey(Key),
 		apiclient.WithVersion(cfg.DixaAPIVersion),
-		apiclient.WithLimiter(apiclient.NewLimiter(1000, 50)),
+		apiclient.WithLimiter(lim),
 		apiclient.WithTimeout(cfg.UpstreamTimeout),
+		apiclient.WithQueueMax(cfg.UpstreamQueueMax),
 		apiclient.WithLogger(log),
 		apiclient.WithObserver(metrics.ObserveUpstream),
 	}, o.Client...)
@@ -136,11 +156,6 @@ func startConsole(t testing.TB, o Options, sim *dixasim.Sim, simURL string, shar
 	if err != nil {
 		t.Fatalf("apiclient.New: %v", err)
 	}
-	db, err := store.Open(t.Context(), cfg.DataDir, cfg.DatabaseURL)
-	if err != nil {
-		t.Fatalf("store.Open: %v", err)
-	}
-	t.Cleanup(func() { db.Close() })
 	tracker := o.Tracker
 	if tracker == nil {
 		// Quick enough for tests that wait for an erasure to finish.
