@@ -29,6 +29,10 @@ var (
 	// within the call's budget. The request was not processed; Error.RetryAfter
 	// says when to try again.
 	ErrRateLimited = errors.New("dixa: rate limited")
+	// ErrBudgetUnknown: the shared rate limiter (the console's database)
+	// could not be asked for a slot, so nothing was sent. Also matches
+	// ErrRateLimited.
+	ErrBudgetUnknown = errors.New("dixa: shared rate limiter unreachable")
 	// ErrUpstream: Dixa failed or could not be reached (5xx, timeout,
 	// connection error, unexpected redirect or body, circuit breaker open).
 	ErrUpstream = errors.New("dixa: upstream unavailable")

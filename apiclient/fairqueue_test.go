@@ -256,8 +256,8 @@ func TestSharedLimiterFailsClosed(t *testing.T) {
 			start := time.Now()
 			err := l.Wait(ctx)
 			var e *Error
-			if !errors.Is(err, ErrRateLimited) || !errors.As(err, &e) || e.RetryAfter <= 0 {
-				t.Fatalf("Wait with the bucket down = %v, want ErrRateLimited with RetryAfter", err)
+			if !errors.Is(err, ErrRateLimited) || !errors.Is(err, ErrBudgetUnknown) || !errors.As(err, &e) || e.RetryAfter <= 0 {
+				t.Fatalf("Wait with the bucket down = %v, want ErrRateLimited and ErrBudgetUnknown with RetryAfter", err)
 			}
 			if d := time.Since(start); d > 0 {
 				t.Errorf("failed after %v, want at once", d)

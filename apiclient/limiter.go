@@ -3,6 +3,7 @@ package apiclient
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"sync"
 	"time"
@@ -292,7 +293,7 @@ func (l *Limiter) reserve(ctx context.Context, idleOnly bool, maxWait time.Durat
 			Message:    "rate limit: the shared rate limiter cannot be reached",
 			RetryAfter: bucketRetryAfter,
 			kind:       ErrRateLimited,
-			cause:      err,
+			cause:      fmt.Errorf("%w: %w", ErrBudgetUnknown, err),
 		}
 	}
 	return d, ok, nil

@@ -178,6 +178,10 @@ func Classify(err error) *Err {
 	switch {
 	case errors.Is(err, apiclient.ErrNotFound):
 		return &Err{Status: http.StatusNotFound, Title: "Not found", Message: "Dixa has no record with that ID. It may have been anonymized, or the link is wrong.", Cause: err}
+	case errors.Is(err, apiclient.ErrBudgetUnknown):
+		return &Err{Status: http.StatusServiceUnavailable, Title: "The console cannot reach its database",
+			Message:    "Nothing was sent to Dixa: the console's database, which shares the company's Dixa request budget between its servers, is not answering. Try again in a few seconds.",
+			RetryAfter: max(retry, 5*time.Second), Cause: err}
 	case errors.Is(err, apiclient.ErrRateLimited):
 		if retry <= 0 {
 			retry = 5 * time.Second
