@@ -2,14 +2,11 @@ package store
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io/fs"
 	"time"
 )
 
@@ -144,40 +141,4 @@ func (b *RateBucket) Blocked(ctx context.Context) (time.Duration, error) {
 		return 0, fmt.Errorf("store: read rate block: %w", err)
 	}
 	return time.Duration(secs * float64(time.Second)), nil
-}
-
-// idKeyName names the erased-identifier key in shared_keys.
-const idKeyName = "erasure-hmac"
-
-// sharedKey returns the erased-identifier key kept in the database, making
-// it on first use: every replica inserts its candidate with ON CONFLICT DO
-// NOTHING and reads back the one that won. A key file left in the data
-// directory by a single-process start is the candidate, so a console moved
-// onto PostgreSQL keeps its key; one that differs from the database's key
-// is refused, as identifiers keyed with it would no longer match.
-func (s *Store) sharedKey(ctx context.Context, path string) ([]byte, error) {
-	candidate, err := readKey(path)
-	fromFile := err == nil
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return nil, err
-	}
-	if !fromFile {
-		candidate = make([]byte, keyLen)
-		rand.Read(candidate)
-	}
-	if _, err := s.db.ExecContext(ctx, `INSERT INTO shared_keys (name, value) VALUES ($1, $2)
-		ON CONFLICT (name) DO NOTHING`, idKeyName, candidate); err != nil {
-		return nil, fmt.Errorf("store: store shared key: %w", err)
-	}
-	var key []byte
-	if err := s.db.QueryRowContext(ctx, `SELECT value FROM shared_keys WHERE name = $1`, idKeyName).Scan(&key); err != nil {
-		return nil, fmt.Errorf("store: read shared key: %w", err)
-	}
-	if len(key) != keyLen {
-		return nil, fmt.Errorf("%w: the database holds a key of %d bytes, want %d", ErrKeyFile, len(key), keyLen)
-	}
-	if fromFile && !hmac.Equal(key, candidate) {
-		return nil, fmt.Errorf("%w: %s differs from the key in the database: remove it only if no erasure was recorded with it", ErrKeyFile, path)
-	}
-	return key, nil
 }

@@ -15,7 +15,6 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
 	"embed"
 	"errors"
@@ -195,58 +194,6 @@ func OpenReadOnly(ctx context.Context, dataDir, databaseURL string) (*Store, err
 		}
 	}
 	return s, nil
-}
-
-// loadKey reads the key, creating it (mode 0600) when absent.
-func loadKey(path string) ([]byte, error) {
-	key, err := readKey(path)
-	if !errors.Is(err, fs.ErrNotExist) {
-		return key, err
-	}
-	key = make([]byte, keyLen)
-	rand.Read(key)
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, fs.ErrExist) {
-		return awaitKey(path)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("store: create key: %w", err)
-	}
-	defer f.Close()
-	if _, err := f.Write(key); err != nil {
-		return nil, fmt.Errorf("store: write key: %w", err)
-	}
-	return key, nil
-}
-
-// awaitKey reads a key file another process has just created, giving it
-// a moment to finish writing; a file still short after that is refused.
-func awaitKey(path string) ([]byte, error) {
-	deadline := time.Now().Add(2 * time.Second)
-	for {
-		key, err := readKey(path)
-		if !errors.Is(err, ErrKeyFile) || time.Now().After(deadline) {
-			return key, err
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-// readKey reads an existing key file. One shorter than a key is refused
-// with ErrKeyFile; its content is never shown.
-func readKey(path string) ([]byte, error) {
-	b, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, err
-	}
-	if err != nil {
-		return nil, fmt.Errorf("store: read key: %w", err)
-	}
-	if len(b) < keyLen {
-		return nil, fmt.Errorf("%w: %s holds %d bytes, want %d: restore it from a backup (delete it only if no erasure was ever recorded: a new key cannot match the identifiers kept under the old one)",
-			ErrKeyFile, path, len(b), keyLen)
-	}
-	return b[:keyLen], nil
 }
 
 // q rebinds a query written with ? placeholders for the dialect.
