@@ -7,6 +7,20 @@ import (
 	"github.com/example/dixa-console/web/dixacache"
 )
 
+// newCache makes the shared Dixa read cache and the bus that carries its
+// invalidations between replicas: d.CacheBus, else the store's when it is
+// PostgreSQL (several replicas may share it), else none (SQLite serves one
+// process, whose own invalidations suffice).
+func (s *Server) newCache(cfg Config, d Deps) (*dixacache.Cache, dixacache.Bus) {
+	bus := d.CacheBus
+	if bus == nil && s.store != nil {
+		if b := s.store.CacheBus(cfg.DatabaseURL, s.log.With("component", "cache-bus")); b != nil {
+			bus = b
+		}
+	}
+	return dixacache.New(dixacache.Options{TTL: cfg.CacheTTL, StaleMax: cfg.StaleMax, Bus: bus, Now: d.Now}), bus
+}
+
 // cacheContext sets how a request may use the shared Dixa read cache. A
 // reload (Cache-Control: no-cache or max-age=0, Pragma: no-cache), a
 // "refresh" link (fresh=1) and every write (its conflict check) read
