@@ -25,10 +25,11 @@ func (s *Server) newCache(cfg Config, d Deps) (*dixacache.Cache, dixacache.Bus) 
 // reload (Cache-Control: no-cache or max-age=0, Pragma: no-cache), a
 // "refresh" link (fresh=1) and every write (its conflict check) read
 // Dixa's current data; other reads may be served from the cache, and
-// from older data with a notice when Dixa's budget is spent.
+// from older data with a notice when Dixa's budget is spent. A request's
+// reads of one person share one check of the person's write count.
 func cacheContext(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx, _ := dixacache.WithStaleNote(r.Context())
+		ctx, _ := dixacache.WithStaleNote(dixacache.WithChecks(r.Context()))
 		if wantsFresh(r) {
 			ctx = dixacache.WithFresh(ctx)
 		}

@@ -178,12 +178,49 @@ type check struct {
 // served.
 func (k check) serves(ver int64) bool { return k.ok && !k.erased && k.ver == ver }
 
-// check asks Versions for the owner's write count; without Versions the
-// invalidations of this process are all there is (count 0).
+// check returns the owner's write count; without Versions the
+// invalidations of this process are all there is (count 0). Within one
+// request (WithChecks) a count is asked once per owner while this replica
+// applies no invalidation: a count read after the request began is as new
+// as the request needs.
 func (c *Cache) check(ctx context.Context, owner string) check {
 	if c.vs == nil {
 		return check{done: true, ok: true}
 	}
+	m, _ := ctx.Value(checksKey{}).(*checks)
+	if m == nil {
+		return c.ask(ctx, owner)
+	}
+	c.mu.Lock()
+	gen := c.gen
+	c.mu.Unlock()
+	m.mu.Lock()
+	if call, ok := m.calls[owner]; ok && call.gen == gen {
+		m.mu.Unlock()
+		select {
+		case <-call.done:
+			return call.res
+		case <-ctx.Done():
+			return check{done: true}
+		}
+	}
+	call := &checkCall{done: make(chan struct{}), gen: gen}
+	m.calls[owner] = call
+	m.mu.Unlock()
+	call.res = c.ask(ctx, owner)
+	close(call.done)
+	if !call.res.ok {
+		m.mu.Lock()
+		if m.calls[owner] == call {
+			delete(m.calls, owner)
+		}
+		m.mu.Unlock()
+	}
+	return call.res
+}
+
+// ask reads the owner's write count from Versions.
+func (c *Cache) ask(ctx context.Context, owner string) check {
 	v, err := c.vs.Version(ctx, owner)
 	if err != nil {
 		return check{done: true}

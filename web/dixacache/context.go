@@ -77,3 +77,23 @@ func noteStale(ctx context.Context, age time.Duration) {
 	n.set = true
 	n.age = max(n.age, age)
 }
+
+type checksKey struct{}
+
+// checks are the write counts one request's reads asked for, by owner.
+type checks struct {
+	mu    sync.Mutex
+	calls map[string]*checkCall
+}
+
+type checkCall struct {
+	done chan struct{}
+	gen  uint64 // the cache's generation when it was asked
+	res  check
+}
+
+// WithChecks scopes write-count checks to one request: its reads of one
+// person (a profile's record and conversations) share one check.
+func WithChecks(ctx context.Context) context.Context {
+	return context.WithValue(ctx, checksKey{}, &checks{calls: map[string]*checkCall{}})
+}

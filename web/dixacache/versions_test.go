@@ -140,3 +140,30 @@ func TestCacheVersionsUnknownIsNotServed(t *testing.T) {
 		t.Error("data read without a write count was kept")
 	}
 }
+
+// One request's reads of one person share one check of the write count,
+// asked again once this replica applied a write; another request asks
+// afresh.
+func TestCacheVersionsOneCheckPerRequest(t *testing.T) {
+	vs := newCounts()
+	b, _ := newTest(Options{Bus: vs})
+	var n atomic.Int64
+	read(b, t.Context(), "u:a", "a", counted(&n, user("a"), nil))
+	read(b, t.Context(), "c:a", "a", counted(&n, user("a"), nil))
+	vs.checks.Store(0)
+	req := WithChecks(t.Context())
+	read(b, req, "u:a", "a", counted(&n, user("a"), nil))
+	read(b, req, "c:a", "a", counted(&n, user("a"), nil))
+	if got := vs.checks.Load(); got != 1 {
+		t.Errorf("%d checks for one request's two reads of a person, want 1", got)
+	}
+	b.Invalidate(req, "a")
+	read(b, req, "u:a", "a", counted(&n, user("a"), nil))
+	if got := vs.checks.Load(); got != 2 {
+		t.Errorf("%d checks; a write in the request must be checked again", got)
+	}
+	read(b, WithChecks(t.Context()), "u:a", "a", counted(&n, user("a"), nil))
+	if got := vs.checks.Load(); got != 3 {
+		t.Errorf("%d checks; another request must ask afresh", got)
+	}
+}
