@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/a-h/templ"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/example/dixa-console/views"
 	"github.com/example/dixa-console/web/apperr"
 	"github.com/example/dixa-console/web/customer"
+	"github.com/example/dixa-console/web/dixacache"
 	"github.com/example/dixa-console/web/erasure"
 	"github.com/example/dixa-console/web/respond"
 	"github.com/example/dixa-console/web/role"
@@ -128,7 +130,20 @@ func (h *EndUsers) List(w http.ResponseWriter, r *http.Request) {
 	if s.OffersCreate() && len(v.Rows) == 0 && pageKey == "" {
 		v.CreateURL = views.WithQuery("/endusers/new", string(s.CreateField()), s.Value)
 	}
+	v.Stale, v.Again = staleNotice(r)
 	respond.Page(w, r, http.StatusOK, "Customers", listContent(r, v), opts...)
+}
+
+// staleNotice takes the request's note of data served from before because
+// Dixa is busy, for a page that shows the notice in a region of its own
+// (inside what htmx swaps): the data's age for people and the address that
+// asks for the page again; "" when every read was current.
+func staleNotice(r *http.Request) (age, again string) {
+	a, ok := dixacache.TakeStale(r.Context())
+	if !ok {
+		return "", ""
+	}
+	return views.Ago(int(a / time.Second)), r.URL.RequestURI()
 }
 
 // listPaging reads the page size and the page cursor of the list.

@@ -112,6 +112,8 @@ func (h *Profile) Show(w http.ResponseWriter, r *http.Request) {
 		v.Attrs.Token = h.Guard.Issue()
 	}
 	v.Convs = recentSection(r, id, convs, convErr, h.assignees(r.Context(), convs.Items))
+	v.RefreshURL = views.WithQuery("/endusers/"+id, "fresh", "1")
+	v.Stale, v.Again = staleNotice(r)
 	respond.Page(w, r, http.StatusOK, v.Name, views.ProfilePage(v), respond.Section("endusers"))
 }
 

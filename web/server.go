@@ -40,7 +40,7 @@ type Deps struct {
 	// instead of waiting.
 	Now func() time.Time
 	// CacheBus carries cache invalidations to the other replicas; nil:
-	// this process only.
+	// the PostgreSQL store's bus, or none with SQLite (one process).
 	CacheBus dixacache.Bus
 }
 
@@ -79,8 +79,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	s.htmxCfg = htmxConfig()
-	s.cacheBus = d.CacheBus
-	s.cache = dixacache.New(dixacache.Options{TTL: cfg.CacheTTL, StaleMax: cfg.StaleMax, Bus: d.CacheBus, Now: d.Now})
+	s.cache, s.cacheBus = s.newCache(cfg, d)
 	s.reads = dixacache.NewReader(d.API, s.cache)
 	s.writes = s.reads.Writer
 	if s.store != nil {

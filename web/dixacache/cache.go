@@ -4,6 +4,11 @@
 // touches at once (on every replica, through a Bus). Memory is bounded by
 // entry count and by bytes, least recently used first. An erased person's
 // entries are purged when the erasure is sent and never served again.
+//
+// With several replicas the bus delivers invalidations late, so a bus that
+// also keeps Versions makes every read served from memory check that no
+// replica has written the person since the entry was fetched: a write on
+// one replica is never followed by an older read on another.
 package dixacache
 
 import (
@@ -39,13 +44,16 @@ type Options struct {
 	MaxEntries int
 	MaxBytes   int64
 	Now        func() time.Time
-	// Bus carries invalidations to the other replicas; nil: this process only.
+	// Bus carries invalidations to the other replicas; nil: this process
+	// only. A Bus that is also Versions is checked by every read served
+	// from memory.
 	Bus Bus
 }
 
 // Cache holds recent Dixa reads. The zero value is not usable; use New.
 type Cache struct {
 	o  Options
+	vs Versions // nil: invalidations of this process are all there is
 	sf singleflight.Group
 
 	mu     sync.Mutex
@@ -63,6 +71,7 @@ type entry struct {
 	val        any
 	size       int64
 	at         time.Time
+	ver        int64 // the owner's write count when the fetch began
 }
 
 // New makes a cache.
@@ -82,7 +91,8 @@ func New(o Options) *Cache {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Cache{o: o, lru: list.New(), items: map[string]*list.Element{}, owners: map[string]map[string]struct{}{},
+	vs, _ := o.Bus.(Versions)
+	return &Cache{o: o, vs: vs, lru: list.New(), items: map[string]*list.Element{}, owners: map[string]map[string]struct{}{},
 		lists: map[string]struct{}{}, erased: map[string]time.Time{}}
 }
 
@@ -103,19 +113,30 @@ func (c *Cache) Stats() Stats {
 // every concurrent caller. owner is the end user the entry is about ("" for
 // a list or search, which every write drops). When Dixa is busy
 // (ErrRateLimited) and the caller allows it, an entry up to StaleMax old is
-// served and its age noted in the context.
+// served and its age noted in the context. With Versions, an entry is
+// served only while the owner's write count is the one its fetch began
+// under; a read whose count cannot be had is fetched and not kept.
 func read[T any](c *Cache, ctx context.Context, key, owner string, fetch func(context.Context) (T, error)) (T, error) {
 	fresh := Fresh(ctx)
-	if v, age, ok := c.lookup(key, owner); ok && !fresh && age < c.o.TTL {
-		return v.(T), nil
+	var cur check
+	if !fresh {
+		if v, age, ver, ok := c.find(key, owner); ok && age < c.o.TTL {
+			if cur = c.check(ctx, owner); cur.serves(ver) {
+				return v.(T), nil
+			}
+		}
+	}
+	if !cur.done {
+		cur = c.check(ctx, owner)
 	}
 	c.mu.Lock()
 	gen := c.gen
 	c.mu.Unlock()
+	keep := cur.ok && !cur.erased
 	call := func() (any, error) {
 		v, err := fetch(ctx)
-		if err == nil {
-			c.store(key, owner, v, gen)
+		if err == nil && keep {
+			c.store(key, owner, v, gen, cur.ver)
 		}
 		return v, err
 	}
@@ -123,19 +144,19 @@ func read[T any](c *Cache, ctx context.Context, key, owner string, fetch func(co
 		v   any
 		err error
 	)
-	if fresh {
+	if fresh || !keep {
 		v, err = call()
 	} else {
-		// The flight is keyed by generation: a read that starts after a
-		// write never joins a fetch that started before it.
-		v, err, _ = c.sf.Do(key+"#"+itoa(gen), func() (any, error) {
+		// The flight is keyed by generation and write count: a read that
+		// starts after a write never joins a fetch that started before it.
+		v, err, _ = c.sf.Do(key+"#"+itoa(gen)+"#"+itoa(uint64(cur.ver)), func() (any, error) {
 			return call()
 		})
 	}
 	if err != nil {
 		var zero T
 		if errors.Is(err, apiclient.ErrRateLimited) && !fresh {
-			if sv, age, ok := c.lookup(key, owner); ok && age <= c.o.StaleMax {
+			if sv, age, ver, ok := c.find(key, owner); ok && age <= c.o.StaleMax && cur.serves(ver) {
 				noteStale(ctx, age)
 				return sv.(T), nil
 			}
@@ -145,30 +166,108 @@ func read[T any](c *Cache, ctx context.Context, key, owner string, fetch func(co
 	return v.(T), nil
 }
 
+// check is what a read knows of the owner's writes on every replica.
+type check struct {
+	done   bool  // asked (or nothing to ask)
+	ok     bool  // known: entries may be served and kept
+	ver    int64 // the owner's write count
+	erased bool
+}
+
+// serves reports whether an entry fetched under write count ver may be
+// served.
+func (k check) serves(ver int64) bool { return k.ok && !k.erased && k.ver == ver }
+
+// check returns the owner's write count; without Versions the
+// invalidations of this process are all there is (count 0). Within one
+// request (WithChecks) a count is asked once per owner while this replica
+// applies no invalidation: a count read after the request began is as new
+// as the request needs.
+func (c *Cache) check(ctx context.Context, owner string) check {
+	if c.vs == nil {
+		return check{done: true, ok: true}
+	}
+	m, _ := ctx.Value(checksKey{}).(*checks)
+	if m == nil {
+		return c.ask(ctx, owner)
+	}
+	c.mu.Lock()
+	gen := c.gen
+	c.mu.Unlock()
+	m.mu.Lock()
+	if call, ok := m.calls[owner]; ok && call.gen == gen {
+		m.mu.Unlock()
+		select {
+		case <-call.done:
+			return call.res
+		case <-ctx.Done():
+			return check{done: true}
+		}
+	}
+	call := &checkCall{done: make(chan struct{}), gen: gen}
+	m.calls[owner] = call
+	m.mu.Unlock()
+	call.res = c.ask(ctx, owner)
+	close(call.done)
+	if !call.res.ok {
+		m.mu.Lock()
+		if m.calls[owner] == call {
+			delete(m.calls, owner)
+		}
+		m.mu.Unlock()
+	}
+	return call.res
+}
+
+// ask reads the owner's write count from Versions.
+func (c *Cache) ask(ctx context.Context, owner string) check {
+	v, err := c.vs.Version(ctx, owner)
+	if err != nil {
+		return check{done: true}
+	}
+	if v.Erased && owner != "" {
+		c.mu.Lock()
+		_, known := c.erased[owner]
+		c.mu.Unlock()
+		if !known {
+			c.Apply(Event{Kind: KindErased, ID: owner})
+		}
+	}
+	return check{done: true, ok: true, ver: v.N, erased: v.Erased}
+}
+
 // lookup returns the entry and its age, marking it recently used.
 func (c *Cache) lookup(key, owner string) (any, time.Duration, bool) {
+	v, age, _, ok := c.find(key, owner)
+	return v, age, ok
+}
+
+// find returns the entry, its age and the write count it was fetched
+// under, marking it recently used.
+func (c *Cache) find(key, owner string) (any, time.Duration, int64, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if _, gone := c.erased[owner]; gone && owner != "" {
-		return nil, 0, false
+		return nil, 0, 0, false
 	}
 	el, ok := c.items[key]
 	if !ok {
-		return nil, 0, false
+		return nil, 0, 0, false
 	}
 	e := el.Value.(*entry)
 	age := c.o.Now().Sub(e.at)
 	if age > c.o.StaleMax {
 		c.remove(el)
-		return nil, 0, false
+		return nil, 0, 0, false
 	}
 	c.lru.MoveToFront(el)
-	return e.val, age, true
+	return e.val, age, e.ver, true
 }
 
-// store keeps a fetched value unless a write happened since the fetch
-// began, or the owner was erased.
-func (c *Cache) store(key, owner string, v any, gen uint64) {
+// store keeps a fetched value unless a write happened here since the fetch
+// began, or the owner was erased; ver is the owner's write count read
+// before the fetch began.
+func (c *Cache) store(key, owner string, v any, gen uint64, ver int64) {
 	size := int64(len(key)+len(owner)) + entryOverhead + sizeOf(v)
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -181,7 +280,7 @@ func (c *Cache) store(key, owner string, v any, gen uint64) {
 	if el, ok := c.items[key]; ok {
 		c.remove(el)
 	}
-	e := &entry{key: key, owner: owner, val: v, size: size, at: c.o.Now()}
+	e := &entry{key: key, owner: owner, val: v, size: size, at: c.o.Now(), ver: ver}
 	c.items[key] = c.lru.PushFront(e)
 	c.bytes += size
 	if owner == "" {

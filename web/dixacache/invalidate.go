@@ -30,6 +30,25 @@ type Bus interface {
 	Publish(ctx context.Context, e Event) error
 }
 
+// Versions is a Bus whose Publish also counts, before it returns, a write
+// of what the event touches (the person, and "" for every list and search)
+// in a store every replica reads. A cache on it asks for the count on
+// every read it would serve from memory and serves the entry only if no
+// write was counted since its fetch began: a write on one replica is never
+// followed by an older read on another, however late the events arrive.
+type Versions interface {
+	Bus
+	// Version returns the write count of owner (an end user's id in lower
+	// case, or "" for the lists and searches).
+	Version(ctx context.Context, owner string) (Version, error)
+}
+
+// Version is an owner's write count and whether the owner was erased.
+type Version struct {
+	N      int64
+	Erased bool
+}
+
 // Listener is a Bus that also receives the other replicas' events; the
 // server runs Listen with Cache.Apply until it stops.
 type Listener interface {
@@ -53,12 +72,27 @@ func (c *Cache) Erased(ctx context.Context, id string) {
 	c.send(ctx, Event{Kind: KindErased, ID: ownerOf(id)})
 }
 
+// publishFor bounds how long a write waits for its invalidation to be
+// published, trying again after a failure.
+const publishFor = 5 * time.Second
+
+// send applies e here and publishes it before returning, so that a write
+// reaches the person only once every replica's reads see it (with
+// Versions). A publish that keeps failing leaves other replicas with at
+// most TTL-old data; the bus logs it.
 func (c *Cache) send(ctx context.Context, e Event) {
 	c.Apply(e)
-	if c.o.Bus != nil {
-		// A failed publish leaves other replicas with at most TTL-old data;
-		// the bus logs it.
-		_ = c.o.Bus.Publish(context.WithoutCancel(ctx), e)
+	if c.o.Bus == nil {
+		return
+	}
+	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), publishFor)
+	defer cancel()
+	for wait := 50 * time.Millisecond; c.o.Bus.Publish(pctx, e) != nil; wait *= 2 {
+		select {
+		case <-pctx.Done():
+			return
+		case <-time.After(wait):
+		}
 	}
 }
 
