@@ -101,11 +101,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
+	// On PostgreSQL the server takes the store's cache bus by itself:
+	// each replica's writes invalidate every replica's cache.
 	deps := web.Deps{API: api, Logger: log, Metrics: metrics, Store: db}
-	if bus := db.CacheBus(cfg.DatabaseURL, log.With("component", "cache-bus")); bus != nil {
-		// Several replicas: each one's writes invalidate every cache.
-		deps.CacheBus = bus
-	}
 	srv, err := web.New(cfg, deps)
 	if err != nil {
 		return err
