@@ -76,6 +76,9 @@ func start(ctx context.Context, o options, dir string) (*env, error) {
 	e.cache = srv.CacheStats
 	e.close = func() { ts.Close(); stop(); db.Close(); simSrv.Close() }
 	sim.SetLatency(dixasim.AllRoutes, o.latency, o.latency)
+	// Listing the customers drained Dixa's bucket for the token; the
+	// agents start once it is full again, as on any ordinary morning.
+	time.Sleep(time.Duration(float64(o.burst)/o.rps*float64(time.Second)) + time.Second)
 	sim.ResetStats()
 	return e, nil
 }
@@ -138,8 +141,13 @@ func agent(ctx context.Context, e *env, o options, n int, until time.Time, start
 		return
 	}
 	var w work
-	// Agents start spread over one think time.
-	sleep(ctx, time.Duration(rng.Float64()*float64(o.think)), until)
+	// Each agent is already at work when the run starts: its first task
+	// comes after a think time drawn like the others (exponential, so
+	// memoryless), and tasks arrive at the steady rate from the first
+	// second. Spreading the first tasks evenly over one think time would
+	// add the early agents' second tasks on top: about 1.4 times the
+	// steady rate for the first think time.
+	sleep(ctx, time.Duration(rng.ExpFloat64()*float64(o.think)), until)
 	for time.Now().Before(until) && ctx.Err() == nil {
 		started.Add(1)
 		i := rng.IntN(len(e.ids))
