@@ -29,6 +29,9 @@ type result struct {
 	maxEntries    int          // the read cache's largest size
 	maxCacheBytes int64
 	maxHeap       uint64 // the process's largest heap (console, simulator, agents)
+	// The live heap after a collection, before the agents start (empty
+	// cache) and after they stop (full cache, as it ends).
+	liveBefore, liveAfter uint64
 }
 
 func (r *result) add(w work) {
@@ -86,6 +89,8 @@ func (r *result) print(w io.Writer, o options) {
 		demand, budget, budget/3, 100*float64(r.tasks)/min(demand, budget/3))
 	fmt.Fprintf(w, "read cache at most %d entries, %.1f MB (bounds: %d entries, %d MB); process heap at most %.1f MB\n",
 		r.maxEntries, float64(r.maxCacheBytes)/(1<<20), dixacache.DefaultMaxEntries, dixacache.DefaultMaxBytes>>20, float64(r.maxHeap)/(1<<20))
+	fmt.Fprintf(w, "live heap after a collection: %.1f MB before the agents, %.1f MB after (%+.1f MB)\n",
+		float64(r.liveBefore)/(1<<20), float64(r.liveAfter)/(1<<20), (float64(r.liveAfter)-float64(r.liveBefore))/(1<<20))
 	fmt.Fprintf(w, "| %d | %d | %.2f | %s | %d | %d | %d of ≈%.0f |\n", o.agents, o.customers, perTask, rnd(pct(r.pages, .95)), r.tooMany, r.failed, r.tasks, min(demand, budget/3))
 }
 

@@ -211,9 +211,9 @@ func run(ctx context.Context, o options) (*result, error) {
 		return nil, err
 	}
 	defer e.close()
+	res := &result{liveBefore: liveHeap()}
 	until := time.Now().Add(o.duration)
 	out := make(chan work, o.agents)
-	res := &result{}
 	var wg sync.WaitGroup
 	for n := range o.agents {
 		wg.Add(1)
@@ -223,6 +223,7 @@ func run(ctx context.Context, o options) (*result, error) {
 	go func() { defer close(watched); watchMemory(ctx, e, o, until, res) }()
 	wg.Wait()
 	<-watched
+	res.liveAfter = liveHeap()
 	close(out)
 	for w := range out {
 		res.add(w)
@@ -257,4 +258,13 @@ func watchMemory(ctx context.Context, e *env, o options, until time.Time, res *r
 				cs.Entries, float64(cs.Bytes)/(1<<20), float64(ms.HeapAlloc)/(1<<20), res.started.Load())
 		}
 	}
+}
+
+// liveHeap is the heap still in use after a collection: what the process
+// holds, without the garbage not yet collected.
+func liveHeap() uint64 {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.HeapAlloc
 }
