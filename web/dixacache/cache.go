@@ -313,13 +313,17 @@ func (c *Cache) remove(el *list.Element) {
 	}
 }
 
-// sizeOf estimates a value's memory by its JSON encoding.
+// sizeOf estimates a value's memory from its JSON encoding. Decoded, a
+// value holds more than its JSON (string and slice headers, times, maps):
+// about 1.4 times as much for Dixa's customers, conversations and lists,
+// measured by TestCacheCountsAtLeastItsRealMemory. Twice the JSON keeps the
+// count above the real memory, so that MaxBytes is a real bound.
 func sizeOf(v any) int64 {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return 4096
 	}
-	return int64(len(b))
+	return 2 * int64(len(b))
 }
 
 func itoa(n uint64) string {
