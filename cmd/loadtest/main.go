@@ -3,10 +3,17 @@
 // limit and latency on, and simulates agents, each a distinct person, who
 // repeatedly search a customer by email and open the profile, with a think
 // time between tasks. It prints page latency percentiles, upstream calls
-// per task, 429s from the simulator, failed pages, and the tasks done
-// against what the budget allows.
+// per task, 429s from the simulator, failed pages, the tasks done against
+// what the budget allows, and the read cache's size and the heap (with
+// -report, also while it runs: a soak).
 //
-//	go run ./cmd/loadtest -agents 30 -duration 60s -customers 5000 -hot-share 0.3 -hot-count 20
+// The agents are already at work when the run starts (each one's first
+// task comes after an ordinary think time), so tasks arrive at the steady
+// rate from the first second. A 75 s run holds few busy spells: compare
+// percentiles over runs of a few minutes.
+//
+//	go run ./cmd/loadtest -agents 30 -duration 300s -customers 5000 -hot-share 0.3 -hot-count 20
+//	go run ./cmd/loadtest -agents 60 -duration 10m -customers 200000 -rps 5000 -burst 200 -latency 5ms -think 200ms -report 60s
 package main
 
 import (
