@@ -820,141 +820,168 @@ func (g *gen) anonymizeSeeded(u *user, requestID string) {
 
 // wellKnown adds the first n of the well-known demo users.
 func (g *gen) wellKnown(n int) {
-	dk := &locales[0]
-	day := func(daysBefore int) time.Time { return refDate.AddDate(0, 0, -daysBefore) }
-	attr := func(u *user, ident string, v attrValue) {
-		if u.attrs == nil {
-			u.attrs = map[string]attrValue{}
-		}
-		u.attrs[g.defs[ident].ID] = v
-	}
-	byKind := func(kind string) kindSpec {
-		return kinds[slices.IndexFunc(kinds, func(k kindSpec) bool { return k.kind == kind })]
-	}
-	users := []func() *user{
-		func() *user {
-			u := &user{wireEndUser: wireEndUser{
-				ID: DemoScriptUserID, CreatedAt: apiclient.Time{Time: day(700)},
-				DisplayName: "<script>alert(1)</script>",
-				FirstName:   `<img src=x onerror=alert(1)>`,
-				LastName:    `Robert'); DROP TABLE endusers;--`,
-				Email:       "script.kiddie@hostile.example",
-				PhoneNumber: "+4520000001",
-				ExternalID:  `"><svg onload=alert(1)>`,
-				AvatarURL:   `https://avatars.example/u/x.jpg" onerror="alert(1)`,
-				MiddleNames: []string{"{{.Secret}}", "${7*7}"},
-			}}
-			attr(u, "agent_notes", attrValue{text: `<b>bold</b> <a href="javascript:alert(1)">click</a> {{template "x"}}`})
-			attr(u, "loyalty_number", attrValue{text: `'; alert(1); //`})
-			g.add(u)
-			c := g.conversation(u, dk, byKind(apiclient.ConvEmail), "Email", day(650), apiclient.StateClosed)
-			c.Subject = `<script>alert("subject")</script> Re: order #1`
-			c.src.demo = DemoHostileEmail
-			u.convs = append(u.convs, c)
-			return u
-		},
-		func() *user {
-			u := &user{wireEndUser: wireEndUser{
-				ID: DemoQuotesRTLUserID, CreatedAt: apiclient.Time{Time: day(640)},
-				DisplayName: `Zainab "Zee" O'Hara زينب الفارسي`,
-				FirstName:   "زينب",
-				LastName:    "الفارسي",
-				MiddleNames: []string{"\u202Egnp.exe", `"Zee"`},
-				Email:       "zee.ohara@hostile.example",
-				PhoneNumber: "+971501234567",
-			}}
-			attr(u, "preferred_language", attrValue{path: []string{"ar"}, isSelect: true})
-			g.add(u)
-			g.conversations(u, &locales[7], 3, []string{apiclient.ConvChat})
-			u.convs[0].src.demo = DemoRTLChat
-			return u
-		},
-		func() *user {
-			u := &user{wireEndUser: wireEndUser{
-				ID: DemoJSAvatarUserID, CreatedAt: apiclient.Time{Time: day(600)},
-				DisplayName: "Avatar Trap",
-				Email:       "avatar.trap@hostile.example",
-				AvatarURL:   "javascript:alert(document.domain)",
-			}}
-			g.add(u)
-			return u
-		},
-		func() *user {
-			u := &user{wireEndUser: wireEndUser{
-				ID: DemoOpenConversationUserID, CreatedAt: apiclient.Time{Time: day(500)},
-				DisplayName: "Karen Østergaard", FirstName: "Karen", LastName: "Østergaard",
-				Email: "karen.ostergaard@demo.example", PhoneNumber: "+4520304050",
-				ExternalID: "#CRM-000042",
-			}}
-			attr(u, "customer_tier", attrValue{path: []string{"gold"}, isSelect: true})
-			g.add(u)
-			for i, d := range []int{400, 300, 200} {
-				u.convs = append(u.convs, g.conversation(u, dk, kinds[i%3], kinds[i%3].channels[0], day(d), apiclient.StateClosed))
-			}
-			u.convs = append(u.convs,
-				g.conversation(u, dk, byKind(apiclient.ConvEmail), "Email", day(3), apiclient.StateOpen),
-				g.conversation(u, dk, byKind(apiclient.ConvChat), "WidgetChat", day(1), apiclient.StatePending))
-			return u
-		},
-		func() *user {
-			u := &user{wireEndUser: wireEndUser{
-				ID: DemoBusyUserID, CreatedAt: apiclient.Time{Time: day(1000)},
-				DisplayName: "Ingrid Åkesson-Lindqvist", FirstName: "Ingrid", LastName: "Åkesson-Lindqvist",
-				MiddleNames:            []string{"Maria", "Sofia"},
-				Email:                  "ingrid.akesson@demo.example",
-				AdditionalEmails:       []string{"ingrid@northwind.example", "i.lindqvist@telia.example"},
-				PhoneNumber:            "+46701234567",
-				AdditionalPhoneNumbers: []string{"+46812345678", "+4520112233"},
-				AvatarURL:              "https://avatars.example/u/ingrid.jpg",
-				ExternalID:             "#CRM-000001",
-			}}
-			attr(u, "customer_tier", attrValue{path: []string{"platinum"}, isSelect: true})
-			attr(u, "location", attrValue{path: []string{"sweden", "gothenburg"}, isSelect: true})
-			attr(u, "preferred_language", attrValue{path: []string{"sv"}, isSelect: true})
-			attr(u, "loyalty_number", attrValue{text: "LOY-000001"})
-			attr(u, "agent_notes", attrValue{text: "Key account – escalate to team lead"})
-			attr(u, "legacy_segment", attrValue{text: "B2B-SMB"})
-			attr(u, "newsletter_opt_in", attrValue{path: []string{"yes"}, isSelect: true})
-			g.add(u)
-			se := &locales[1]
-			states := []string{apiclient.StateOpen, apiclient.StatePending, apiclient.StateAwaitingPending}
-			i := 0
-			for _, k := range kinds {
-				for _, ch := range slices.Compact(slices.Clone(k.channels)) {
-					u.convs = append(u.convs, g.conversation(u, se, k, ch, day(900-60*i), apiclient.StateClosed))
-					i++
-				}
-			}
-			for len(u.convs) < 27 {
-				k := pick(g.r, kinds)
-				u.convs = append(u.convs, g.conversation(u, se, k, pick(g.r, k.channels), day(200-5*len(u.convs)), apiclient.StateClosed))
-			}
-			for j, s := range states {
-				u.convs = append(u.convs, g.conversation(u, se, kinds[j], kinds[j].channels[0], day(3-j), s))
-			}
-			u.convs[0].src.demo = DemoHugeMessage // kinds[0] is email
-			// One conversation was anonymized on its own (a GDPR request
-			// for that conversation only), so every kind is here.
-			u.convs[5] = u.convs[5].anonymized(u.convs[5].CreatedAt.AddDate(0, 0, 10))
-			return u
-		},
-		func() *user {
-			u := &user{wireEndUser: wireEndUser{ID: DemoMinimalUserID, CreatedAt: apiclient.Time{Time: day(450)}}}
-			g.add(u)
-			return u
-		},
-		func() *user {
-			u := &user{wireEndUser: wireEndUser{
-				ID: DemoAnonymizedUserID, CreatedAt: apiclient.Time{Time: day(900)},
-				DisplayName: "Jens Kofoed", FirstName: "Jens", LastName: "Kofoed",
-				Email: "jens.kofoed@demo.example", PhoneNumber: "+4520998877",
-			}}
-			g.add(u)
-			g.conversations(u, dk, 4, nil)
-			return u
-		},
-	}
+	users := []func() *user{g.knownHostile, g.knownQuotesRTL, g.knownJSAvatar, g.knownOpenConversation,
+		g.knownBusy, g.knownMinimal, g.knownAnonymized}
 	for _, mk := range users[:min(n, len(users))] {
 		mk()
 	}
+}
+
+// knownDay is the day daysBefore days before the demo's reference date.
+func knownDay(daysBefore int) time.Time { return refDate.AddDate(0, 0, -daysBefore) }
+
+// setAttr sets u's custom attribute ident (a demo definition) to v.
+func (g *gen) setAttr(u *user, ident string, v attrValue) {
+	if u.attrs == nil {
+		u.attrs = map[string]attrValue{}
+	}
+	u.attrs[g.defs[ident].ID] = v
+}
+
+// kindOf is the conversation kind named kind.
+func kindOf(kind string) kindSpec {
+	return kinds[slices.IndexFunc(kinds, func(k kindSpec) bool { return k.kind == kind })]
+}
+
+// knownHostile adds a customer whose every field is an injection attempt,
+// with a hostile email conversation.
+func (g *gen) knownHostile() *user {
+	dk := &locales[0]
+	u := &user{wireEndUser: wireEndUser{
+		ID: DemoScriptUserID, CreatedAt: apiclient.Time{Time: knownDay(700)},
+		DisplayName: "<script>alert(1)</script>",
+		FirstName:   `<img src=x onerror=alert(1)>`,
+		LastName:    `Robert'); DROP TABLE endusers;--`,
+		Email:       "script.kiddie@hostile.example",
+		PhoneNumber: "+4520000001",
+		ExternalID:  `"><svg onload=alert(1)>`,
+		AvatarURL:   `https://avatars.example/u/x.jpg" onerror="alert(1)`,
+		MiddleNames: []string{"{{.Secret}}", "${7*7}"},
+	}}
+	g.setAttr(u, "agent_notes", attrValue{text: `<b>bold</b> <a href="javascript:alert(1)">click</a> {{template "x"}}`})
+	g.setAttr(u, "loyalty_number", attrValue{text: `'; alert(1); //`})
+	g.add(u)
+	c := g.conversation(u, dk, kindOf(apiclient.ConvEmail), "Email", knownDay(650), apiclient.StateClosed)
+	c.Subject = `<script>alert("subject")</script> Re: order #1`
+	c.src.demo = DemoHostileEmail
+	u.convs = append(u.convs, c)
+	return u
+}
+
+// knownQuotesRTL adds a customer with a right-to-left name, quotes and a
+// bidi override, with chats in Arabic.
+func (g *gen) knownQuotesRTL() *user {
+	u := &user{wireEndUser: wireEndUser{
+		ID: DemoQuotesRTLUserID, CreatedAt: apiclient.Time{Time: knownDay(640)},
+		DisplayName: `Zainab "Zee" O'Hara زينب الفارسي`,
+		FirstName:   "زينب",
+		LastName:    "الفارسي",
+		MiddleNames: []string{"\u202Egnp.exe", `"Zee"`},
+		Email:       "zee.ohara@hostile.example",
+		PhoneNumber: "+971501234567",
+	}}
+	g.setAttr(u, "preferred_language", attrValue{path: []string{"ar"}, isSelect: true})
+	g.add(u)
+	g.conversations(u, &locales[7], 3, []string{apiclient.ConvChat})
+	u.convs[0].src.demo = DemoRTLChat
+	return u
+}
+
+// knownJSAvatar adds a customer whose avatar URL is a javascript: URL.
+func (g *gen) knownJSAvatar() *user {
+	u := &user{wireEndUser: wireEndUser{
+		ID: DemoJSAvatarUserID, CreatedAt: apiclient.Time{Time: knownDay(600)},
+		DisplayName: "Avatar Trap",
+		Email:       "avatar.trap@hostile.example",
+		AvatarURL:   "javascript:alert(document.domain)",
+	}}
+	g.add(u)
+	return u
+}
+
+// knownOpenConversation adds a Danish customer with closed conversations
+// and an open and a pending one.
+func (g *gen) knownOpenConversation() *user {
+	dk := &locales[0]
+	u := &user{wireEndUser: wireEndUser{
+		ID: DemoOpenConversationUserID, CreatedAt: apiclient.Time{Time: knownDay(500)},
+		DisplayName: "Karen Østergaard", FirstName: "Karen", LastName: "Østergaard",
+		Email: "karen.ostergaard@demo.example", PhoneNumber: "+4520304050",
+		ExternalID: "#CRM-000042",
+	}}
+	g.setAttr(u, "customer_tier", attrValue{path: []string{"gold"}, isSelect: true})
+	g.add(u)
+	for i, d := range []int{400, 300, 200} {
+		u.convs = append(u.convs, g.conversation(u, dk, kinds[i%3], kinds[i%3].channels[0], knownDay(d), apiclient.StateClosed))
+	}
+	u.convs = append(u.convs,
+		g.conversation(u, dk, kindOf(apiclient.ConvEmail), "Email", knownDay(3), apiclient.StateOpen),
+		g.conversation(u, dk, kindOf(apiclient.ConvChat), "WidgetChat", knownDay(1), apiclient.StatePending))
+	return u
+}
+
+// knownBusy adds the busiest profile: every field, every attribute, 30
+// conversations of every kind and state.
+func (g *gen) knownBusy() *user {
+	u := &user{wireEndUser: wireEndUser{
+		ID: DemoBusyUserID, CreatedAt: apiclient.Time{Time: knownDay(1000)},
+		DisplayName: "Ingrid Åkesson-Lindqvist", FirstName: "Ingrid", LastName: "Åkesson-Lindqvist",
+		MiddleNames:            []string{"Maria", "Sofia"},
+		Email:                  "ingrid.akesson@demo.example",
+		AdditionalEmails:       []string{"ingrid@northwind.example", "i.lindqvist@telia.example"},
+		PhoneNumber:            "+46701234567",
+		AdditionalPhoneNumbers: []string{"+46812345678", "+4520112233"},
+		AvatarURL:              "https://avatars.example/u/ingrid.jpg",
+		ExternalID:             "#CRM-000001",
+	}}
+	g.setAttr(u, "customer_tier", attrValue{path: []string{"platinum"}, isSelect: true})
+	g.setAttr(u, "location", attrValue{path: []string{"sweden", "gothenburg"}, isSelect: true})
+	g.setAttr(u, "preferred_language", attrValue{path: []string{"sv"}, isSelect: true})
+	g.setAttr(u, "loyalty_number", attrValue{text: "LOY-000001"})
+	g.setAttr(u, "agent_notes", attrValue{text: "Key account – escalate to team lead"})
+	g.setAttr(u, "legacy_segment", attrValue{text: "B2B-SMB"})
+	g.setAttr(u, "newsletter_opt_in", attrValue{path: []string{"yes"}, isSelect: true})
+	g.add(u)
+	se := &locales[1]
+	states := []string{apiclient.StateOpen, apiclient.StatePending, apiclient.StateAwaitingPending}
+	i := 0
+	for _, k := range kinds {
+		for _, ch := range slices.Compact(slices.Clone(k.channels)) {
+			u.convs = append(u.convs, g.conversation(u, se, k, ch, knownDay(900-60*i), apiclient.StateClosed))
+			i++
+		}
+	}
+	for len(u.convs) < 27 {
+		k := pick(g.r, kinds)
+		u.convs = append(u.convs, g.conversation(u, se, k, pick(g.r, k.channels), knownDay(200-5*len(u.convs)), apiclient.StateClosed))
+	}
+	for j, s := range states {
+		u.convs = append(u.convs, g.conversation(u, se, kinds[j], kinds[j].channels[0], knownDay(3-j), s))
+	}
+	u.convs[0].src.demo = DemoHugeMessage // kinds[0] is email
+	// One conversation was anonymized on its own (a GDPR request
+	// for that conversation only), so every kind is here.
+	u.convs[5] = u.convs[5].anonymized(u.convs[5].CreatedAt.AddDate(0, 0, 10))
+	return u
+}
+
+// knownMinimal adds a customer with nothing but an id.
+func (g *gen) knownMinimal() *user {
+	u := &user{wireEndUser: wireEndUser{ID: DemoMinimalUserID, CreatedAt: apiclient.Time{Time: knownDay(450)}}}
+	g.add(u)
+	return u
+}
+
+// knownAnonymized adds the customer (with conversations) whom the demo's
+// anonymization request has anonymized.
+func (g *gen) knownAnonymized() *user {
+	dk := &locales[0]
+	u := &user{wireEndUser: wireEndUser{
+		ID: DemoAnonymizedUserID, CreatedAt: apiclient.Time{Time: knownDay(900)},
+		DisplayName: "Jens Kofoed", FirstName: "Jens", LastName: "Kofoed",
+		Email: "jens.kofoed@demo.example", PhoneNumber: "+4520998877",
+	}}
+	g.add(u)
+	g.conversations(u, dk, 4, nil)
+	return u
 }
