@@ -157,6 +157,46 @@ func SetPatch(p *apiclient.PatchEndUserInput, f Field, v []string) {
 	}
 }
 
+// Patched is the value a PATCH body sets field f to (one value, or the
+// list), and whether it sets it: the reverse of SetPatch.
+func Patched(p apiclient.PatchEndUserInput, f Field) ([]string, bool) {
+	one := func(s *string) ([]string, bool) {
+		if s == nil {
+			return nil, false
+		}
+		return []string{*s}, true
+	}
+	list := func(l *[]string) ([]string, bool) {
+		if l == nil {
+			return nil, false
+		}
+		return *l, true
+	}
+	switch f {
+	case DisplayName:
+		return one(p.DisplayName)
+	case FirstName:
+		return one(p.FirstName)
+	case LastName:
+		return one(p.LastName)
+	case Email:
+		return one(p.Email)
+	case PhoneNumber:
+		return one(p.PhoneNumber)
+	case ExternalID:
+		return one(p.ExternalID)
+	case AvatarURL:
+		return one(p.AvatarURL)
+	case MiddleNames:
+		return list(p.MiddleNames)
+	case AdditionalEmails:
+		return list(p.AdditionalEmails)
+	case AdditionalPhoneNumbers:
+		return list(p.AdditionalPhoneNumbers)
+	}
+	return nil, false
+}
+
 // CreateInput turns a patch into the body of a create: the fields set in
 // p, the others absent.
 func CreateInput(p apiclient.PatchEndUserInput) apiclient.CreateEndUserInput {

@@ -62,7 +62,7 @@ var previewFields = []customer.Field{customer.DisplayName, customer.FirstName, c
 func Diff(u apiclient.EndUser, p apiclient.PatchEndUserInput, attrs map[string]apiclient.AttributeValue, names map[string]string) []FieldChange {
 	var out []FieldChange
 	for _, f := range previewFields {
-		v, set := patchValue(p, f)
+		v, set := customer.Patched(p, f)
 		if !set {
 			continue
 		}
@@ -95,45 +95,6 @@ func Diff(u apiclient.EndUser, p apiclient.PatchEndUserInput, attrs map[string]a
 		return cmp.Or(strings.Compare(a.Field, b.Field), strings.Compare(a.Old, b.Old), strings.Compare(a.New, b.New))
 	})
 	return append(out, ac...)
-}
-
-// patchValue is the value a patch sets field f to, and whether it sets it.
-func patchValue(p apiclient.PatchEndUserInput, f customer.Field) ([]string, bool) {
-	one := func(s *string) ([]string, bool) {
-		if s == nil {
-			return nil, false
-		}
-		return []string{*s}, true
-	}
-	list := func(l *[]string) ([]string, bool) {
-		if l == nil {
-			return nil, false
-		}
-		return *l, true
-	}
-	switch f {
-	case customer.DisplayName:
-		return one(p.DisplayName)
-	case customer.FirstName:
-		return one(p.FirstName)
-	case customer.LastName:
-		return one(p.LastName)
-	case customer.Email:
-		return one(p.Email)
-	case customer.PhoneNumber:
-		return one(p.PhoneNumber)
-	case customer.ExternalID:
-		return one(p.ExternalID)
-	case customer.AvatarURL:
-		return one(p.AvatarURL)
-	case customer.MiddleNames:
-		return list(p.MiddleNames)
-	case customer.AdditionalEmails:
-		return list(p.AdditionalEmails)
-	case customer.AdditionalPhoneNumbers:
-		return list(p.AdditionalPhoneNumbers)
-	}
-	return nil, false
 }
 
 // sameValue compares two values of a field; an empty single value and an
